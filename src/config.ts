@@ -1,0 +1,128 @@
+// MovR's configuration: read from the environment (and a `.env` file) once, validated by zod,
+// and handed around as one frozen object. Nothing else in the code reads process.env.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { REGION_NAMES } from './movr/cities.ts';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+const blankAsUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(blankAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
+    MOVR_HOME: z.preprocess(blankAsUndefined, z.string().default('.movr')),
+    DATABASE_URL: z.preprocess(
+      blankAsUndefined,
+      z
+        .string()
+        .refine(
+          (url) => /^(postgres|postgresql):\/\/./.test(url) || /^pglite:./.test(url),
+          'DATABASE_URL must start with postgres://, postgresql://, pglite:<directory> or be pglite:memory',
+        )
+        .optional(),
+    ),
+    PORT: z.preprocess(blankAsUndefined, integer('PORT', 0, 65535).default(8080)),
+    HOST: z.preprocess(blankAsUndefined, z.string().default('127.0.0.1')),
+    MOVR_REGION: z.preprocess(
+      blankAsUndefined,
+      z
+        .enum(REGION_NAMES, { error: `MOVR_REGION must be one of ${REGION_NAMES.join(', ')}` })
+        .optional(),
+    ),
+    SECRET_KEY: z.preprocess(
+      blankAsUndefined,
+      z.string().min(32, 'SECRET_KEY must be at least 32 characters long').optional(),
+    ),
+    LOG_LEVEL: z.preprocess(
+      blankAsUndefined,
+      z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    ),
+    DATABASE_POOL_SIZE: z.preprocess(blankAsUndefined, integer('DATABASE_POOL_SIZE', 1, 1000).default(10)),
+    MOVR_TX_MAX_ATTEMPTS: z.preprocess(blankAsUndefined, integer('MOVR_TX_MAX_ATTEMPTS', 1, 100).default(10)),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.SECRET_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRET_KEY'],
+        message: 'SECRET_KEY is required when NODE_ENV=production (at least 32 random characters)',
+      });
+    }
+  });
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  /** Folder for MovR's local state: the embedded database and the development secret key. */
+  readonly homeDir: string;
+  readonly databaseUrl: string;
+  /** True when DATABASE_URL was not set and MovR uses its default embedded database. */
+  readonly databaseIsDefault: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly region: (typeof REGION_NAMES)[number] | undefined;
+  /** Undefined in development until the server generates and stores one (see web/secret-key.ts). */
+  readonly secretKey: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly poolSize: number;
+  readonly transactionMaxAttempts: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment into a Config; throws ConfigError naming every wrong setting. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'configuration');
+      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  const homeDir = path.resolve(e.MOVR_HOME);
+  return Object.freeze({
+    nodeEnv: e.NODE_ENV,
+    homeDir,
+    databaseUrl: e.DATABASE_URL ?? `pglite:${path.join(homeDir, 'data')}`,
+    databaseIsDefault: e.DATABASE_URL === undefined,
+    port: e.PORT,
+    host: e.HOST,
+    region: e.MOVR_REGION,
+    secretKey: e.SECRET_KEY,
+    logLevel: e.LOG_LEVEL,
+    poolSize: e.DATABASE_POOL_SIZE,
+    transactionMaxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
+  });
+}
+
+/**
+ * Reads `.env` (if present; real environment variables win) and process.env. On invalid
+ * configuration prints one message naming every wrong setting and exits with code 2.
+ */
+export function loadConfig(envFile = '.env'): Config {
+  try {
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
+    return parseConfig(process.env);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `Could not read ${envFile}: ${String(error)}`;
+    process.stderr.write(`movr: ${message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,170 @@
+// The MovR schema. The six tables are exactly those of `cockroach workload init movr`, so MovR
+// can serve a database that tool created; our own additions are new tables, new nullable
+// columns and new indexes only. Every city-keyed table leads its primary key with `city` so
+// that CockroachDB can geo-partition it.
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  doublePrecision,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+// TIMESTAMP WITHOUT TIME ZONE, as in the workload schema; MovR always stores UTC.
+const ts = (name: string) => timestamp(name, { mode: 'date' });
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').notNull(),
+    city: varchar('city').notNull(),
+    name: varchar('name'),
+    address: varchar('address'),
+    creditCard: varchar('credit_card'),
+  },
+  (t) => [primaryKey({ name: 'users_pkey', columns: [t.city, t.id] })],
+);
+
+export const vehicles = pgTable(
+  'vehicles',
+  {
+    id: uuid('id').notNull(),
+    city: varchar('city').notNull(),
+    type: varchar('type'),
+    ownerId: uuid('owner_id'),
+    creationTime: ts('creation_time'),
+    status: varchar('status'),
+    currentLocation: varchar('current_location'),
+    ext: jsonb('ext').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    primaryKey({ name: 'vehicles_pkey', columns: [t.city, t.id] }),
+    index('vehicles_auto_index_fk_city_ref_users').on(t.city, t.ownerId),
+    foreignKey({ name: 'fk_city_ref_users', columns: [t.city, t.ownerId], foreignColumns: [users.city, users.id] }),
+  ],
+);
+
+export const rides = pgTable(
+  'rides',
+  {
+    id: uuid('id').notNull(),
+    city: varchar('city').notNull(),
+    vehicleCity: varchar('vehicle_city'),
+    riderId: uuid('rider_id'),
+    vehicleId: uuid('vehicle_id'),
+    startAddress: varchar('start_address'),
+    endAddress: varchar('end_address'),
+    startTime: ts('start_time'),
+    endTime: ts('end_time'),
+    revenue: numeric('revenue', { precision: 10, scale: 2 }),
+  },
+  (t) => [
+    primaryKey({ name: 'rides_pkey', columns: [t.city, t.id] }),
+    index('rides_auto_index_fk_city_ref_users').on(t.city, t.riderId),
+    index('rides_auto_index_fk_vehicle_city_ref_vehicles').on(t.vehicleCity, t.vehicleId),
+    foreignKey({ name: 'fk_city_ref_users', columns: [t.city, t.riderId], foreignColumns: [users.city, users.id] }),
+    foreignKey({
+      name: 'fk_vehicle_city_ref_vehicles',
+      columns: [t.vehicleCity, t.vehicleId],
+      foreignColumns: [vehicles.city, vehicles.id],
+    }),
+    check('check_vehicle_city_city', sql`${t.vehicleCity} = ${t.city}`),
+    // MovR's additions: a vehicle and a rider each have at most one open ride.
+    uniqueIndex('rides_one_open_ride_per_vehicle')
+      .on(t.vehicleCity, t.vehicleId)
+      .where(sql`end_time IS NULL`),
+    uniqueIndex('rides_one_open_ride_per_rider')
+      .on(t.city, t.riderId)
+      .where(sql`end_time IS NULL`),
+  ],
+);
+
+export const vehicleLocationHistories = pgTable(
+  'vehicle_location_histories',
+  {
+    city: varchar('city').notNull(),
+    rideId: uuid('ride_id').notNull(),
+    timestamp: ts('timestamp').notNull(),
+    lat: doublePrecision('lat'),
+    long: doublePrecision('long'),
+  },
+  (t) => [
+    primaryKey({ name: 'vehicle_location_histories_pkey', columns: [t.city, t.rideId, t.timestamp] }),
+    foreignKey({ name: 'fk_city_ref_rides', columns: [t.city, t.rideId], foreignColumns: [rides.city, rides.id] }),
+  ],
+);
+
+export interface PromoRules {
+  type: string;
+  value: string;
+}
+
+export const promoCodes = pgTable(
+  'promo_codes',
+  {
+    code: varchar('code').notNull(),
+    description: varchar('description'),
+    creationTime: ts('creation_time'),
+    expirationTime: ts('expiration_time'),
+    rules: jsonb('rules').$type<PromoRules>(),
+  },
+  (t) => [primaryKey({ name: 'promo_codes_pkey', columns: [t.code] })],
+);
+
+export const userPromoCodes = pgTable(
+  'user_promo_codes',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    code: varchar('code').notNull(),
+    timestamp: ts('timestamp'),
+    usageCount: integer('usage_count'),
+  },
+  (t) => [
+    primaryKey({ name: 'user_promo_codes_pkey', columns: [t.city, t.userId, t.code] }),
+    foreignKey({ name: 'fk_city_ref_users', columns: [t.city, t.userId], foreignColumns: [users.city, users.id] }),
+    // MovR's addition: the workload schema lets a user hold a code that does not exist.
+    foreignKey({ name: 'user_promo_codes_code_fk', columns: [t.code], foreignColumns: [promoCodes.code] }),
+  ],
+);
+
+/** MovR's addition: log-in credentials, one set per user. Usernames are stored lower-cased. */
+export const userCredentials = pgTable(
+  'user_credentials',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    username: varchar('username').notNull(),
+    passwordHash: varchar('password_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'user_credentials_pkey', columns: [t.city, t.userId] }),
+    uniqueIndex('user_credentials_username_key').on(t.username),
+    foreignKey({
+      name: 'user_credentials_user_fk',
+      columns: [t.city, t.userId],
+      foreignColumns: [users.city, users.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/** Every MovR table, children before parents: the order to empty or drop them in. */
+export const TABLE_NAMES_CHILDREN_FIRST = [
+  'vehicle_location_histories',
+  'user_promo_codes',
+  'user_credentials',
+  'rides',
+  'vehicles',
+  'promo_codes',
+  'users',
+] as const;
