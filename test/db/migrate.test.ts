@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { sqlState, violatedConstraint } from '../../src/db/errors.ts';
+import { loadMigrations, migrate, pendingMigrations } from '../../src/db/migrate.ts';
+import * as schema from '../../src/db/schema.ts';
+import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+
+const tables: PgTable[] = [
+  schema.users,
+  schema.vehicles,
+  schema.rides,
+  schema.vehicleLocationHistories,
+  schema.promoCodes,
+  schema.userPromoCodes,
+  schema.userCredentials,
+];
+
+/** The schema of `cockroach workload init movr`, as PostgreSQL accepts it (no FAMILY clauses). */
+const WORKLOAD_DDL = [
+  `CREATE TABLE users (id UUID NOT NULL, city VARCHAR NOT NULL, name VARCHAR NULL, address VARCHAR NULL,
+     credit_card VARCHAR NULL, CONSTRAINT users_pkey PRIMARY KEY (city, id))`,
+  `CREATE TABLE vehicles (id UUID NOT NULL, city VARCHAR NOT NULL, type VARCHAR NULL, owner_id UUID NULL,
+     creation_time TIMESTAMP NULL, status VARCHAR NULL, current_location VARCHAR NULL, ext JSONB NULL,
+     CONSTRAINT vehicles_pkey PRIMARY KEY (city, id))`,
+  `CREATE INDEX vehicles_auto_index_fk_city_ref_users ON vehicles (city, owner_id)`,
+  `CREATE TABLE rides (id UUID NOT NULL, city VARCHAR NOT NULL, vehicle_city VARCHAR NULL, rider_id UUID NULL,
+     vehicle_id UUID NULL, start_address VARCHAR NULL, end_address VARCHAR NULL, start_time TIMESTAMP NULL,
+     end_time TIMESTAMP NULL, revenue DECIMAL(10,2) NULL, CONSTRAINT rides_pkey PRIMARY KEY (city, id),
+     CONSTRAINT check_vehicle_city_city CHECK (vehicle_city = city))`,
+  `CREATE INDEX rides_auto_index_fk_city_ref_users ON rides (city, rider_id)`,
+  `CREATE INDEX rides_auto_index_fk_vehicle_city_ref_vehicles ON rides (vehicle_city, vehicle_id)`,
+  `CREATE TABLE vehicle_location_histories (city VARCHAR NOT NULL, ride_id UUID NOT NULL, "timestamp" TIMESTAMP NOT NULL,
+     lat FLOAT8 NULL, long FLOAT8 NULL, CONSTRAINT vehicle_location_histories_pkey PRIMARY KEY (city, ride_id, "timestamp"))`,
+  `CREATE TABLE promo_codes (code VARCHAR NOT NULL, description VARCHAR NULL, creation_time TIMESTAMP NULL,
+     expiration_time TIMESTAMP NULL, rules JSONB NULL, CONSTRAINT promo_codes_pkey PRIMARY KEY (code))`,
+  `CREATE TABLE user_promo_codes (city VARCHAR NOT NULL, user_id UUID NOT NULL, code VARCHAR NOT NULL,
+     "timestamp" TIMESTAMP NULL, usage_count INT NULL, CONSTRAINT user_promo_codes_pkey PRIMARY KEY (city, user_id, code))`,
+  `ALTER TABLE vehicles ADD CONSTRAINT fk_city_ref_users FOREIGN KEY (city, owner_id) REFERENCES users (city, id)`,
+  `ALTER TABLE rides ADD CONSTRAINT fk_city_ref_users FOREIGN KEY (city, rider_id) REFERENCES users (city, id)`,
+  `ALTER TABLE rides ADD CONSTRAINT fk_vehicle_city_ref_vehicles FOREIGN KEY (vehicle_city, vehicle_id) REFERENCES vehicles (city, id)`,
+  `ALTER TABLE vehicle_location_histories ADD CONSTRAINT fk_city_ref_rides FOREIGN KEY (city, ride_id) REFERENCES rides (city, id)`,
+  `ALTER TABLE user_promo_codes ADD CONSTRAINT fk_city_ref_users FOREIGN KEY (city, user_id) REFERENCES users (city, id)`,
+];
+
+function dataTypeOf(sqlType: string): string {
+  const t = sqlType.toLowerCase();
+  if (t.startsWith('timestamp')) return 'timestamp without time zone';
+  if (t.startsWith('varchar')) return 'character varying';
+  if (t.startsWith('numeric')) return 'numeric';
+  return t;
+}
+
+describe('migration files', () => {
+  it('split into statements that CockroachDB accepts outside transactions', () => {
+    const statements = loadMigrations();
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { sql } of statements) {
+      // One statement per chunk, no transaction control, nothing CockroachDB rejects (REFERENCE §6).
+      expect(sql).not.toMatch(/\b(BEGIN|COMMIT|SERIAL|TRIGGER|CREATE DOMAIN|LISTEN|NOTIFY|pg_advisory)\b/i);
+      expect(sql).not.toMatch(/\bDO\s+\$\$/i);
+      expect(sql.replace(/;\s*$/, '')).not.toContain(';');
+    }
+  });
+});
+
+describeEachDatabase('migrations', (t) => {
+  beforeEach(async () => {
+    await emptyTables(t.db);
+  });
+
+  it('have all been applied, and applying them again changes nothing', async () => {
+    expect(await pendingMigrations(t.db)).toEqual([]);
+    const again = await migrate(t.db);
+    expect(again.applied).toEqual([]);
+  });
+
+  it('create every column the Drizzle schema declares, with its type and nullability', async () => {
+    const rows = await t.db.execute(
+      `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+       WHERE table_schema = current_schema()`,
+    );
+    const actual = new Map(rows.map((r) => [`${String(r.table_name)}.${String(r.column_name)}`, r]));
+    let checked = 0;
+    for (const table of tables) {
+      const config = getTableConfig(table);
+      const columnNames = rows.filter((r) => r.table_name === config.name).map((r) => r.column_name);
+      expect(columnNames.sort()).toEqual(config.columns.map((c) => c.name).sort());
+      for (const column of config.columns) {
+        const row = actual.get(`${config.name}.${column.name}`);
+        expect(row, `${config.name}.${column.name}`).toBeDefined();
+        expect(row?.data_type).toBe(dataTypeOf(column.getSQLType()));
+        // Primary key columns are NOT NULL whether or not Drizzle marks them.
+        const pk = config.primaryKeys.some((k) => k.columns.some((c) => c.name === column.name));
+        expect(row?.is_nullable === 'NO', `${config.name}.${column.name} nullability`).toBe(column.notNull || pk);
+        checked++;
+      }
+    }
+    expect(checked).toBe(43); // 38 workload columns + 5 of user_credentials
+  });
+
+  describe('constraints', () => {
+    const city = 'paris';
+    const riderA = randomUUID();
+    const riderB = randomUUID();
+    const vehicle1 = randomUUID();
+    const vehicle2 = randomUUID();
+
+    beforeEach(async () => {
+      await t.db.execute(`INSERT INTO users (id, city, name) VALUES ($1, $3, 'A'), ($2, $3, 'B')`, [riderA, riderB, city]);
+      await t.db.execute(
+        `INSERT INTO vehicles (id, city, type, status) VALUES ($1, $3, 'bike', 'available'), ($2, $3, 'scooter', 'available')`,
+        [vehicle1, vehicle2, city],
+      );
+    });
+
+    const insertRide = (rider: string, vehicle: string, ended: boolean, rideCity = city, vehicleCity = city) =>
+      t.db.execute(
+        `INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_time, end_time)
+         VALUES ($1, $2, $3, $4, $5, now(), ${ended ? 'now()' : 'NULL'})`,
+        [randomUUID(), rideCity, vehicleCity, rider, vehicle],
+      );
+
+    const rejection = async (promise: Promise<unknown>) => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, 'the database accepted what it should refuse').toBeDefined();
+      return { state: sqlState(error), constraint: violatedConstraint(error) };
+    };
+
+    it('allow one open ride per vehicle and per rider, and any number of ended ones', async () => {
+      await insertRide(riderA, vehicle1, true);
+      await insertRide(riderA, vehicle1, true);
+      await insertRide(riderA, vehicle1, false);
+      expect(await rejection(insertRide(riderB, vehicle1, false))).toEqual({
+        state: '23505',
+        constraint: 'rides_one_open_ride_per_vehicle',
+      });
+      expect(await rejection(insertRide(riderA, vehicle2, false))).toEqual({
+        state: '23505',
+        constraint: 'rides_one_open_ride_per_rider',
+      });
+      await insertRide(riderB, vehicle2, false);
+      const open = await t.db.execute('SELECT count(*)::int AS n FROM rides WHERE end_time IS NULL');
+      expect(open[0]?.n).toBe(2);
+    });
+
+    it('refuse a ride whose vehicle is in another city', async () => {
+      const result = await rejection(insertRide(riderA, vehicle1, true, city, 'rome'));
+      expect(result.state).toBe('23514'); // check_vehicle_city_city
+    });
+
+    it('refuse a user promo code that does not exist', async () => {
+      const result = await rejection(
+        t.db.execute(`INSERT INTO user_promo_codes (city, user_id, code, usage_count) VALUES ($1, $2, 'NOPE', 0)`, [
+          city,
+          riderA,
+        ]),
+      );
+      expect(result).toEqual({ state: '23503', constraint: 'user_promo_codes_code_fk' });
+    });
+
+    it('refuse a second account with the same username', async () => {
+      await t.db.execute(
+        `INSERT INTO user_credentials (city, user_id, username, password_hash) VALUES ($1, $2, 'ada', 'x')`,
+        [city, riderA],
+      );
+      const result = await rejection(
+        t.db.execute(
+          `INSERT INTO user_credentials (city, user_id, username, password_hash) VALUES ($1, $2, 'ada', 'y')`,
+          [city, riderB],
+        ),
+      );
+      expect(result).toEqual({ state: '23505', constraint: 'user_credentials_username_key' });
+    });
+
+    it('refuse credentials for a user that does not exist', async () => {
+      const result = await rejection(
+        t.db.execute(
+          `INSERT INTO user_credentials (city, user_id, username, password_hash) VALUES ($1, $2, 'ghost', 'x')`,
+          [city, randomUUID()],
+        ),
+      );
+      expect(result).toEqual({ state: '23503', constraint: 'user_credentials_user_fk' });
+    });
+  });
+
+  it('resume at the first statement not yet recorded', async () => {
+    const last = loadMigrations().at(-1)!;
+    await t.db.execute('DROP INDEX rides_one_open_ride_per_rider');
+    await t.db.execute('DELETE FROM movr_migrations WHERE migration = $1 AND statement = $2', [last.migration, last.index]);
+    const { applied } = await migrate(t.db);
+    expect(applied.map((s) => s.sql)).toEqual([last.sql]);
+    const indexes = await t.db.execute(`SELECT indexname FROM pg_indexes WHERE indexname = 'rides_one_open_ride_per_rider'`);
+    expect(indexes).toHaveLength(1);
+  });
+
+  it('adopt a database created by the CockroachDB workload, keeping its data', async () => {
+    for (const table of [...schema.TABLE_NAMES_CHILDREN_FIRST, 'movr_migrations']) {
+      await t.db.execute(`DROP TABLE IF EXISTS ${table} CASCADE`);
+    }
+    for (const statement of WORKLOAD_DDL) await t.db.execute(statement);
+    const owner = randomUUID();
+    // The workload's data breaks MovR's invariants (a vehicle in use without a ride); migrating must not care.
+    await t.db.execute(`INSERT INTO users (id, city, name, credit_card) VALUES ($1, 'rome', 'Old', '1234567890')`, [owner]);
+    await t.db.execute(
+      `INSERT INTO vehicles (id, city, type, owner_id, status) VALUES (gen_random_uuid(), 'rome', 'bike', $1, 'in_use')`,
+      [owner],
+    );
+
+    const { applied } = await migrate(t.db);
+    expect(applied).toHaveLength(loadMigrations().length);
+    expect(await pendingMigrations(t.db)).toEqual([]);
+    expect((await t.db.execute('SELECT count(*)::int AS n FROM vehicles'))[0]?.n).toBe(1);
+    const indexes = await t.db.execute(
+      `SELECT indexname FROM pg_indexes WHERE indexname IN ('rides_one_open_ride_per_vehicle', 'user_credentials_username_key')`,
+    );
+    expect(indexes).toHaveLength(2);
+  });
+});
