@@ -11,9 +11,18 @@ import * as schema from './schema.ts';
 import { TransactionStats } from './transaction-stats.ts';
 
 export type Schema = typeof schema;
+
+interface QueryRows<TRow> {
+  rows: TRow[];
+}
+
+/** What raw `execute` returns on both drivers: node-postgres and PGlite results both carry `rows`. */
+export interface QueryResultHKT extends PgQueryResultHKT {
+  readonly type: QueryRows<this['row']>;
+}
 /** A Drizzle handle: the database itself or an open transaction. Domain functions take one. */
-export type Executor = PgDatabase<PgQueryResultHKT, Schema>;
-export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Executor = PgDatabase<QueryResultHKT, Schema>;
+export type Transaction = PgTransaction<QueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 
 export type DatabaseKind = 'pglite' | 'postgres' | 'cockroachdb';
 
@@ -36,6 +45,7 @@ export interface Database {
   readonly transactionStats: TransactionStats;
   /** Runs one statement outside any transaction (DDL, health checks, bulk loads). */
   execute(sqlText: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Closes the connection or pool; calling it again does nothing. */
   close(): Promise<void>;
 }
 
@@ -86,9 +96,7 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     async execute(sqlText, params) {
       return (await client.query<Record<string, unknown>>(sqlText, params)).rows;
     },
-    async close() {
-      await client.close();
-    },
+    close: once(() => client.close()),
   };
 }
 
@@ -120,8 +128,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     async execute(sqlText, params) {
       return (await pool.query<Record<string, unknown>>(sqlText, params)).rows;
     },
-    async close() {
-      await pool.end();
-    },
+    close: once(() => pool.end()),
   };
+}
+
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
 }

@@ -21,14 +21,18 @@ export interface TestDatabase {
   readonly url: string;
 }
 
-/** A fresh, migrated database, and a function that removes it. */
+/**
+ * A fresh database, migrated unless `migrated: false`, and a function that removes it.
+ * An unmigrated PGlite database is a new folder (slow: seconds); a migrated one is a copy.
+ */
 export async function createTestDatabase(
   kind: TestDatabaseKind,
-  options: OpenOptions = {},
+  options: OpenOptions & { migrated?: boolean } = {},
 ): Promise<{ db: Database; url: string; destroy: () => Promise<void> }> {
+  const migrated = options.migrated ?? true;
   if (kind === 'pglite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'movr-pglite-'));
-    cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
+    if (migrated) cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
     const url = `pglite:${dir}`;
     const db = await openDatabase(url, options);
     return {
@@ -51,7 +55,7 @@ export async function createTestDatabase(
   dbUrl.pathname = `/${name}`;
   const url = dbUrl.toString();
   const db = await openDatabase(url, options);
-  await migrate(db);
+  if (migrated) await migrate(db);
   return {
     db,
     url,
