@@ -1,0 +1,127 @@
+// Builds MovR's web application: a Fastify instance with logging, security headers, static
+// assets, templates, zod validation and one error handler. It never listens (see server.ts), so
+// tests drive it with app.inject().
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/connect.ts';
+import { registerErrorHandling } from './errors.ts';
+import { healthPlugin } from './health.ts';
+import { homePlugin } from './pages/home.ts';
+
+export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/** Largest request body accepted (forms and JSON); larger ones get 413. */
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+export interface BuildAppOptions {
+  config: Config;
+  db: Database;
+  /** Signs and encrypts session cookies (see secret-key.ts). */
+  secretKey: string;
+  /** Fastify's `logger` option; by default a pino logger configured from config. */
+  logger?: boolean | object;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  if (options.secretKey.length < 32) throw new Error('The secret key must be at least 32 characters long');
+
+  const app = Fastify({
+    logger: (options.logger ?? loggerOptions(config)) as FastifyServerOptions['logger'],
+    // Behind a proxy, X-Forwarded-* would be trusted only once the operator says so.
+    trustProxy: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    // In-flight requests finish on close; idle keep-alive connections are closed at once.
+    forceCloseConnections: 'idle',
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      // Only self-hosted assets: no CDN, no inline script or style, no framing.
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+  });
+
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/static/',
+    // Not reply.sendFile(): pages are rendered, never sent as files.
+    decorateReply: false,
+    index: false,
+    maxAge: config.nodeEnv === 'production' ? '1h' : 0,
+  });
+
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ views: VIEWS_DIR, autoEscape: true, cache: config.nodeEnv === 'production' }) },
+    root: VIEWS_DIR,
+    production: config.nodeEnv === 'production',
+    defaultContext: {
+      appName: 'MovR',
+      instanceRegion: config.region,
+    },
+  });
+
+  await app.register(healthPlugin, { db });
+  await app.register(homePlugin, { config, db });
+
+  return app;
+}
+
+/** Pino options: JSON lines, or pretty output in development on a terminal when pino-pretty is installed. */
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  const base = {
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      censor: '[redacted]',
+    },
+  };
+  if (config.nodeEnv === 'development' && process.stdout.isTTY && isInstalled('pino-pretty')) {
+    return {
+      ...base,
+      transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+    };
+  }
+  return base;
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,61 @@
+// GET /: the cities MovR serves, grouped by region, each with its number of vehicles.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../db/connect.ts';
+import { citiesByRegion } from '../../movr/cities.ts';
+import { countVehiclesByCity } from '../../movr/vehicles.ts';
+import { cityLabel, cityVehiclesPath, regionLabel, vehicleCountLabel } from './format.ts';
+
+export interface HomeCity {
+  name: string;
+  label: string;
+  href: string;
+  vehicles: number;
+  vehiclesLabel: string;
+}
+
+export interface HomeRegion {
+  region: string;
+  label: string;
+  home: boolean;
+  vehicles: number;
+  vehiclesLabel: string;
+  cities: HomeCity[];
+}
+
+export const homePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+  app.get('/', async (_request, reply) => {
+    const counts = await countVehiclesByCity(db.orm);
+    const regions: HomeRegion[] = citiesByRegion(config.region).map(({ region, cities }) => {
+      const homeCities = cities.map((city) => {
+        const vehicles = counts.get(city.name) ?? 0;
+        return {
+          name: city.name,
+          label: cityLabel(city.name),
+          href: cityVehiclesPath(city.name),
+          vehicles,
+          vehiclesLabel: vehicleCountLabel(vehicles),
+        };
+      });
+      const vehicles = homeCities.reduce((sum, city) => sum + city.vehicles, 0);
+      return {
+        region,
+        label: regionLabel(region),
+        home: region === config.region,
+        vehicles,
+        vehiclesLabel: vehicleCountLabel(vehicles),
+        cities: homeCities,
+      };
+    });
+    const totalVehicles = regions.reduce((sum, region) => sum + region.vehicles, 0);
+    const cityCount = regions.reduce((sum, region) => sum + region.cities.length, 0);
+    return reply.view('home', {
+      title: 'Cities',
+      nav: 'cities',
+      regions,
+      homeRegion: config.region,
+      totalVehicles,
+      totalLabel: `${vehicleCountLabel(totalVehicles)} in ${cityCount} cities`,
+    });
+  });
+};
