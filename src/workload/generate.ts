@@ -38,6 +38,7 @@ export interface GenerateOptions {
   numRides: number;
   numHistories: number;
   numPromoCodes: number;
+  /** Generated timestamps are relative to this instant. */
   baseTime: Date;
 }
 

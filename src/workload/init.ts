@@ -14,19 +14,11 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../db/schema.ts';
 import { hashPassword } from '../movr/passwords.ts';
-import { DEMO_ACCOUNTS, MovrGenerator, fixedDemoPassword } from './generate.ts';
+import { DEMO_ACCOUNTS, type GenerateOptions, MovrGenerator, fixedDemoPassword } from './generate.ts';
 
-export interface InitOptions {
-  seed: number;
-  numUsers: number;
-  numVehicles: number;
-  numRides: number;
-  numHistories: number;
-  numPromoCodes: number;
+export interface InitOptions extends GenerateOptions {
   /** Delete every row of every MovR table first. Without it, existing MovR data is an error. */
   drop: boolean;
-  /** Generated timestamps are relative to this instant. */
-  baseTime: Date;
   /** 'fixed': the same well-known demo passwords on every load; 'random': fresh random ones. */
   demoPasswords: 'fixed' | 'random';
   /** Called after every batch with the rows of `table` inserted so far. */

@@ -13,17 +13,10 @@ import {
   type GenerateOptions,
 } from '../../src/workload/generate.ts';
 import { RowRandom, hashString } from '../../src/workload/random.ts';
+import { DEFAULT_INIT_OPTIONS } from '../../src/workload/init.ts';
 
 const BASE = new Date('2025-03-04T05:00:00Z');
-const DEFAULTS: GenerateOptions = {
-  seed: 1,
-  numUsers: 50,
-  numVehicles: 15,
-  numRides: 500,
-  numHistories: 1000,
-  numPromoCodes: 1000,
-  baseTime: BASE,
-};
+const DEFAULTS: GenerateOptions = { ...DEFAULT_INIT_OPTIONS, baseTime: BASE };
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('city blocks', () => {
