@@ -1,6 +1,6 @@
 // Opens one of the three kinds of database MovR runs on, behind one Drizzle interface:
 // `pglite:<dir>` / `pglite:memory` (embedded), `postgres://` (PostgreSQL or CockroachDB).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -79,13 +79,20 @@ function transactionSettings(kind: DatabaseKind, options: OpenOptions): Transact
 
 async function openPglite(location: string, options: OpenOptions): Promise<Database> {
   let client: PGlite;
+  let unlock = () => {};
   if (location === 'memory') {
     client = new PGlite();
   } else {
     mkdirSync(location, { recursive: true });
+    unlock = lockDirectory(location);
     client = new PGlite(location);
   }
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const orm = drizzlePglite({ client, schema }) as unknown as Executor;
   return {
     kind: 'pglite',
@@ -96,7 +103,13 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     async execute(sqlText, params) {
       return (await client.query<Record<string, unknown>>(sqlText, params)).rows;
     },
-    close: once(() => client.close()),
+    close: once(async () => {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    }),
   };
 }
 
@@ -135,4 +148,32 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 function once(close: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => (closing ??= close());
+}
+
+/**
+ * PGlite keeps no lock of its own, and two processes writing one data directory corrupt it.
+ * `<dir>.lock` holds the owner's pid; a lock whose process is gone is taken over.
+ */
+function lockDirectory(dir: string): () => void {
+  const lockFile = `${dir.replace(/\/+$/, '')}.lock`;
+  let owner: number | undefined;
+  try {
+    owner = Number(readFileSync(lockFile, 'utf8').trim());
+  } catch {
+    owner = undefined;
+  }
+  if (owner && owner !== process.pid && processIsAlive(owner)) {
+    throw new Error(`The embedded database in ${dir} is in use by another MovR process (pid ${owner}); stop it first`);
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
