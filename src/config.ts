@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { REGION_NAMES } from './movr/cities.ts';
+import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/pricing.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -50,6 +51,21 @@ const envSchema = z
     ),
     DATABASE_POOL_SIZE: z.preprocess(blankAsUndefined, integer('DATABASE_POOL_SIZE', 1, 1000).default(10)),
     MOVR_TX_MAX_ATTEMPTS: z.preprocess(blankAsUndefined, integer('MOVR_TX_MAX_ATTEMPTS', 1, 100).default(10)),
+    MOVR_PRICE_LIST: z.preprocess(
+      blankAsUndefined,
+      z
+        .string()
+        .transform((text, ctx) => {
+          try {
+            return JSON.parse(text) as unknown;
+          } catch {
+            ctx.addIssue({ code: 'custom', message: 'MOVR_PRICE_LIST must be JSON' });
+            return z.NEVER;
+          }
+        })
+        .pipe(priceListOverrideSchema)
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.SECRET_KEY === undefined) {
@@ -76,6 +92,8 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly poolSize: number;
   readonly transactionMaxAttempts: number;
+  /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
+  readonly priceList: PriceList;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +127,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
     transactionMaxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
+    priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
   });
 }
 

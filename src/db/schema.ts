@@ -85,6 +85,8 @@ export const rides = pgTable(
     uniqueIndex('rides_one_open_ride_per_rider')
       .on(t.city, t.riderId)
       .where(sql`end_time IS NULL`),
+    // A rider's rides, newest first, for keyset pagination.
+    index('rides_rider_start_time').on(t.city, t.riderId, t.startTime.desc(), t.id.desc()),
   ],
 );
 
@@ -158,8 +160,35 @@ export const userCredentials = pgTable(
   ],
 );
 
+/**
+ * MovR's addition: how a ride's revenue came about (price, minutes, promo code), written when
+ * the ride ends, so a receipt shows the same figures later even if prices change.
+ */
+export const rideReceipts = pgTable(
+  'ride_receipts',
+  {
+    city: varchar('city').notNull(),
+    rideId: uuid('ride_id').notNull(),
+    vehicleType: varchar('vehicle_type'),
+    minutes: integer('minutes').notNull(),
+    unlockCents: integer('unlock_cents').notNull(),
+    perMinuteCents: integer('per_minute_cents').notNull(),
+    fareCents: integer('fare_cents').notNull(),
+    promoCode: varchar('promo_code'),
+    discountPercent: doublePrecision('discount_percent').notNull(),
+    discountCents: integer('discount_cents').notNull(),
+    totalCents: integer('total_cents').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'ride_receipts_pkey', columns: [t.city, t.rideId] }),
+    foreignKey({ name: 'ride_receipts_ride_fk', columns: [t.city, t.rideId], foreignColumns: [rides.city, rides.id] }),
+  ],
+);
+
 /** Every MovR table, children before parents: the order to empty or drop them in. */
 export const TABLE_NAMES_CHILDREN_FIRST = [
+  'ride_receipts',
   'vehicle_location_histories',
   'user_promo_codes',
   'user_credentials',

@@ -19,6 +19,7 @@
 //
 // The planning state is one status byte per vehicle and the list of vehicles with an open ride
 // (an Int32Array): a million rides need no more memory than a few vehicles' worth of bytes.
+import { maskCardNumber } from '../movr/users.ts';
 import { CITIES, type City } from '../movr/cities.ts';
 import { RowRandom, hashString } from './random.ts';
 import {
@@ -148,15 +149,6 @@ export function cityBlockSize(cityIndex: number, count: number): number {
   return cityBlockStart(cityIndex + 1, count) - cityBlockStart(cityIndex, count);
 }
 
-/**
- * A card number reduced to what may be stored and shown: its last four digits,
- * e.g. "**** **** **** 1234". Spaces and dashes in the input are ignored.
- */
-export function maskCardNumber(digits: string): string {
-  const clean = digits.replace(/[\s-]/g, '');
-  if (!/^\d{4,19}$/.test(clean)) throw new RangeError('A card number must have 4 to 19 digits');
-  return `**** **** **** ${clean.slice(-4)}`;
-}
 
 function cityAt(index: number): City {
   return CITIES[index] as City;

@@ -9,7 +9,6 @@ import {
   cityBlockStart,
   cityIndexOf,
   fixedDemoPassword,
-  maskCardNumber,
   type GenerateOptions,
 } from '../../src/workload/generate.ts';
 import { RowRandom, hashString } from '../../src/workload/random.ts';
@@ -60,21 +59,6 @@ describe('RowRandom', () => {
 
   it('rejects a seed that is not an integer', () => {
     expect(() => new RowRandom(1.5)).toThrow(/integer/);
-  });
-});
-
-describe('maskCardNumber', () => {
-  it('keeps only the last four digits', () => {
-    expect(maskCardNumber('4111111111111111')).toBe('**** **** **** 1111');
-    expect(maskCardNumber('4111 1111 1111 1234')).toBe('**** **** **** 1234');
-    expect(maskCardNumber('5500-0000-0000-0004')).toBe('**** **** **** 0004');
-    expect(maskCardNumber('1234')).toBe('**** **** **** 1234');
-  });
-
-  it('rejects what is not a card number', () => {
-    expect(() => maskCardNumber('123')).toThrow(RangeError);
-    expect(() => maskCardNumber('4111x111')).toThrow(RangeError);
-    expect(() => maskCardNumber('')).toThrow(RangeError);
   });
 });
 

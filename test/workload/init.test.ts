@@ -162,6 +162,7 @@ describeEachDatabase('initWorkload', (t) => {
       promo_codes: 1000,
       user_promo_codes: 0,
       user_credentials: 3,
+      ride_receipts: 0,
     };
     expect(await tableCounts(t.db)).toEqual(expected);
     expect(result.rows).toEqual(expected);

@@ -1,0 +1,96 @@
+// What a ride costs: an unlock fee plus a per-minute rate for the vehicle type, less the rider's
+// best promo code. Money is handled in whole cents; the database stores dollars with two decimals.
+import { z } from 'zod';
+import type { PromoRules } from '../db/schema.ts';
+
+export const VEHICLE_TYPES = ['bike', 'scooter', 'skateboard'] as const;
+export type VehicleType = (typeof VEHICLE_TYPES)[number];
+
+export interface Price {
+  /** Charged once per ride, in cents. */
+  readonly unlockCents: number;
+  /** Charged for every started minute, in cents. */
+  readonly perMinuteCents: number;
+}
+
+export type PriceList = Readonly<Record<VehicleType, Price>>;
+
+/** The default price list (USD). Override it with MOVR_PRICE_LIST (see docs/pricing.md). */
+export const DEFAULT_PRICE_LIST: PriceList = Object.freeze({
+  bike: { unlockCents: 100, perMinuteCents: 15 },
+  scooter: { unlockCents: 100, perMinuteCents: 39 },
+  skateboard: { unlockCents: 50, perMinuteCents: 10 },
+});
+
+const cents = z.number().int().min(0).max(100_000);
+const priceSchema = z.strictObject({ unlockCents: cents, perMinuteCents: cents });
+export const priceListOverrideSchema = z.partialRecord(z.enum(VEHICLE_TYPES), priceSchema);
+
+/** The default price list with the given types replaced. */
+export function priceListWith(overrides: z.infer<typeof priceListOverrideSchema>): PriceList {
+  return Object.freeze({ ...DEFAULT_PRICE_LIST, ...overrides });
+}
+
+/** Longest a ride is charged for: 24 hours. A vehicle kept longer is a support case, not a fare. */
+export const MAX_CHARGED_MINUTES = 24 * 60;
+
+export interface Fare {
+  /** Started minutes, at least 1, at most MAX_CHARGED_MINUTES. */
+  minutes: number;
+  unlockCents: number;
+  perMinuteCents: number;
+  /** Before the discount. */
+  fareCents: number;
+  discountPercent: number;
+  discountCents: number;
+  /** What the rider pays: never negative. */
+  totalCents: number;
+}
+
+export function chargedMinutes(start: Date, end: Date): number {
+  const minutes = Math.ceil((end.getTime() - start.getTime()) / 60_000);
+  return Math.min(MAX_CHARGED_MINUTES, Math.max(1, minutes));
+}
+
+/**
+ * The fare of a ride. An unknown vehicle type (data from elsewhere) is charged as a scooter, the
+ * dearest type by default, rather than for free.
+ */
+export function computeFare(priceList: PriceList, type: string | null, start: Date, end: Date, discountPercent = 0): Fare {
+  const price = priceList[(VEHICLE_TYPES as readonly string[]).includes(type ?? '') ? (type as VehicleType) : 'scooter'];
+  const minutes = chargedMinutes(start, end);
+  const fareCents = price.unlockCents + price.perMinuteCents * minutes;
+  const percent = Math.min(100, Math.max(0, discountPercent));
+  const discountCents = Math.round((fareCents * percent) / 100);
+  return {
+    minutes,
+    unlockCents: price.unlockCents,
+    perMinuteCents: price.perMinuteCents,
+    fareCents,
+    discountPercent: percent,
+    discountCents,
+    totalCents: Math.max(0, fareCents - discountCents),
+  };
+}
+
+/** The percent a promo code's rules take off, or 0 when they are not a percent discount. */
+export function percentDiscount(rules: PromoRules | null | undefined): number {
+  if (!rules || rules.type !== 'percent_discount' || typeof rules.value !== 'string') return 0;
+  const match = /^\s*(\d{1,3}(?:\.\d+)?)\s*%\s*$/.exec(rules.value);
+  if (!match?.[1]) return 0;
+  return Math.min(100, Number(match[1]));
+}
+
+/** Cents as the DECIMAL(10,2) text the database stores, e.g. 1234 → "12.34". */
+export function centsToDecimal(value: number): string {
+  const sign = value < 0 ? '-' : '';
+  const abs = Math.abs(value);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** DECIMAL text from the database as cents, e.g. "12.34" → 1234. */
+export function decimalToCents(value: string): number {
+  const [whole = '0', fraction = ''] = value.split('.');
+  const sign = whole.startsWith('-') ? -1 : 1;
+  return sign * (Math.abs(Number(whole)) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2)));
+}
