@@ -1,9 +1,11 @@
 // Builds MovR's web application: a Fastify instance with logging, security headers, static
-// assets, templates, zod validation and one error handler. It never listens (see server.ts), so
-// tests drive it with app.inject().
+// assets, templates, zod validation, one error handler, form bodies, sessions, CSRF protection,
+// flash messages and rate limits. It never listens (see server.ts), so tests drive it with
+// app.inject().
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
@@ -12,9 +14,15 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
+import { registerAuth } from './auth.ts';
+import { registerCsrf } from './csrf.ts';
 import { registerErrorHandling } from './errors.ts';
 import { healthPlugin } from './health.ts';
+import { registerPages } from './page.ts';
+import { templateFormat } from './pages/format.ts';
 import { homePlugin } from './pages/home.ts';
+import { registerRateLimit } from './rate-limit.ts';
+import { registerSessions } from './session.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -90,8 +98,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     defaultContext: {
       appName: 'MovR',
       instanceRegion: config.region,
+      fmt: templateFormat,
     },
   });
+
+  // application/x-www-form-urlencoded bodies, within the same BODY_LIMIT_BYTES.
+  await app.register(fastifyFormbody);
+  // The order matters: sessions, then who is logged in, then CSRF (its secret is in the
+  // session), then reply.page()/flash(), then rate limits; routes come after all of them.
+  await registerSessions(app, { secretKey: options.secretKey, secure: config.nodeEnv === 'production' });
+  registerAuth(app);
+  await registerCsrf(app);
+  registerPages(app);
+  await registerRateLimit(app);
 
   await app.register(healthPlugin, { db });
   await app.register(homePlugin, { config, db });

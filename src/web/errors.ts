@@ -8,13 +8,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AmbiguousCommitError, TransactionRetriesExhaustedError } from '../db/errors.ts';
-import { DomainError, type FieldError, ValidationError } from '../movr/errors.ts';
+import { DomainError, type DomainErrorKind, type FieldError, ValidationError } from '../movr/errors.ts';
+import { pageContext } from './page.ts';
 
-/** The HTTP status of each DomainError code. Codes not listed here are client errors (400). */
-export const STATUS_BY_DOMAIN_CODE: Readonly<Record<string, number>> = Object.freeze({
+/** The HTTP status of each kind of DomainError. */
+export const STATUS_BY_DOMAIN_KIND: Readonly<Record<DomainErrorKind, number>> = Object.freeze({
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
-  validation_failed: 400,
 });
 
 /** A field error as sent to clients; `in` says which part of the request held the field. */
@@ -77,11 +80,54 @@ export const NOT_FOUND: HttpProblem = Object.freeze({
   message: MESSAGE_BY_STATUS[404] ?? 'Not found.',
 });
 
+/** A form was sent without the CSRF token of a page MovR rendered for this session (see csrf.ts). */
+export const CSRF_INVALID: HttpProblem = Object.freeze({
+  status: 403,
+  code: 'csrf_invalid',
+  message: 'This form has expired or was not sent from MovR. Please go back, reload the page and try again.',
+});
+
+/** The errors @fastify/csrf-protection raises: no secret in the session, or a missing or wrong token. */
+const CSRF_ERROR_CODES = new Set(['FST_CSRF_MISSING_SECRET', 'FST_CSRF_INVALID_TOKEN']);
+
+/** A rate limit was reached (see rate-limit.ts); `retryAfterSeconds` says when to try again. */
+export class TooManyRequestsError extends Error {
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    retryAfterMs: number,
+    readonly statusCode = 429,
+  ) {
+    super('Too many requests');
+    this.name = 'TooManyRequestsError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}
+
+/** '45 seconds', '1 minute', '5 minutes', '2 hours': a rough, friendly wait. */
+function waitLabel(seconds: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (seconds < 60) return unit(seconds, 'second');
+  if (seconds < 3600) return unit(Math.ceil(seconds / 60), 'minute');
+  return unit(Math.ceil(seconds / 3600), 'hour');
+}
+
 /** What to answer for an error. Pure: logging and sending are done by the handler. */
 export function problemFor(error: unknown): HttpProblem {
+  if (error instanceof TooManyRequestsError) {
+    return {
+      status: error.statusCode,
+      code: 'too_many_requests',
+      message: `Too many attempts. Please wait ${waitLabel(error.retryAfterSeconds)} and try again.`,
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    };
+  }
+  if (typeof error === 'object' && error !== null && CSRF_ERROR_CODES.has(String((error as { code?: unknown }).code))) {
+    return CSRF_INVALID;
+  }
   if (error instanceof DomainError) {
     return {
-      status: STATUS_BY_DOMAIN_CODE[error.code] ?? 400,
+      status: STATUS_BY_DOMAIN_KIND[error.kind],
       code: error.code,
       message: error.message,
       ...(error instanceof ValidationError && error.fields.length > 0 ? { fields: error.fields } : {}),
@@ -215,7 +261,8 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
   };
   let html: string;
   try {
-    html = await reply.viewAsync(page, data);
+    // The layout's navigation (who is logged in, the log-out form) works on error pages too.
+    html = await reply.viewAsync(page, { ...pageContext(request, reply), ...data });
   } catch (renderError) {
     request.log.error({ err: renderError }, 'could not render the error page');
     html = `<!doctype html><html lang="en"><meta charset="utf-8"><title>MovR</title><h1>${problem.status}</h1><p>${escapeHtml(problem.message)}</p></html>`;

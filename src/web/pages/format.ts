@@ -32,3 +32,116 @@ export function vehicleCountLabel(count: number): string {
   if (count === 0) return 'No vehicles';
   return `${count.toLocaleString('en-US')} ${count === 1 ? 'vehicle' : 'vehicles'}`;
 }
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** An amount in cents as money: formatMoney(1235) → '$12.35', formatMoney(-50) → '-$0.50'. */
+export function formatMoney(cents: number, currency = 'USD'): string {
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    moneyFormats.set(currency, format);
+  }
+  return format.format(cents / 100);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+function toDate(value: Date | string | number): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** '23 Nov 2026' (UTC). */
+export function formatDate(value: Date | string | number): string {
+  const date = toDate(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
+/** '23 Nov 2026, 14:05 UTC': MovR shows every time in UTC, and says so. */
+export function formatDateTime(value: Date | string | number): string {
+  const date = toDate(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return `${formatDate(date)}, ${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())} UTC`;
+}
+
+/** The machine-readable form for <time datetime="…">: '2026-11-23T14:05:00Z'. */
+export function isoDateTime(value: Date | string | number): string {
+  const date = toDate(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A duration: '< 1 min', '12 min', '1 h 05 min', '59 h 00 min'. Negative counts as none. */
+export function formatDuration(milliseconds: number): string {
+  const minutes = Math.floor(Math.max(0, milliseconds) / 60_000);
+  if (!Number.isFinite(minutes) || minutes < 1) return '< 1 min';
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${pad2(minutes % 60)} min`;
+}
+
+/** The duration between two times (see formatDuration). */
+export function formatDurationBetween(start: Date | string | number, end: Date | string | number): string {
+  return formatDuration(toDate(end).getTime() - toDate(start).getTime());
+}
+
+/**
+ * How long ago (or how far ahead) a time is, roughly: 'just now', '5 min ago', '3 h ago',
+ * 'yesterday', '4 days ago', 'in 10 min', 'in 2 days'; beyond 30 days, the date itself.
+ */
+export function formatRelative(value: Date | string | number, now: Date = new Date()): string {
+  const date = toDate(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const difference = now.getTime() - date.getTime();
+  const future = difference < 0;
+  const minutes = Math.floor(Math.abs(difference) / 60_000);
+  if (minutes < 1) return 'just now';
+  const days = Math.floor(minutes / 1440);
+  if (days > 30) return `on ${formatDate(date)}`;
+  let amount: string;
+  if (minutes < 60) amount = `${minutes} min`;
+  else if (minutes < 1440) amount = `${Math.floor(minutes / 60)} h`;
+  else if (days === 1) return future ? 'tomorrow' : 'yesterday';
+  else amount = `${days} days`;
+  return future ? `in ${amount}` : `${amount} ago`;
+}
+
+const VEHICLE_STATUS_LABELS: Readonly<Record<string, string>> = {
+  available: 'Available',
+  in_use: 'In use',
+  lost: 'Lost',
+  retired: 'Retired',
+};
+
+/** 'in_use' → 'In use'. */
+export function vehicleStatusLabel(status: string): string {
+  return VEHICLE_STATUS_LABELS[status] ?? status;
+}
+
+const VEHICLE_TYPE_LABELS: Readonly<Record<string, string>> = {
+  bike: 'Bike',
+  scooter: 'Scooter',
+  skateboard: 'Skateboard',
+};
+
+/** 'skateboard' → 'Skateboard'. */
+export function vehicleTypeLabel(type: string): string {
+  return VEHICLE_TYPE_LABELS[type] ?? type;
+}
+
+/** The formatting helpers, for templates: `it.fmt.money(ride.revenueCents)`. */
+export const templateFormat = Object.freeze({
+  money: formatMoney,
+  date: formatDate,
+  dateTime: formatDateTime,
+  isoDateTime,
+  duration: formatDuration,
+  durationBetween: formatDurationBetween,
+  relative: formatRelative,
+  cityLabel,
+  vehicleCountLabel,
+  vehicleStatusLabel,
+  vehicleTypeLabel,
+});

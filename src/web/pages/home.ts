@@ -49,7 +49,7 @@ export const homePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }>
     });
     const totalVehicles = regions.reduce((sum, region) => sum + region.vehicles, 0);
     const cityCount = regions.reduce((sum, region) => sum + region.cities.length, 0);
-    return reply.view('home', {
+    return reply.page('home', {
       title: 'Cities',
       nav: 'cities',
       regions,

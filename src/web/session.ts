@@ -1,0 +1,118 @@
+// Sessions: one encrypted, authenticated cookie (@fastify/secure-session), `movr_session`.
+//
+// The cookie holds the whole session (no server-side store): who is logged in, the CSRF secret
+// and flash messages. It is encrypted and authenticated with a 32-byte key derived (HKDF-SHA256)
+// from the app's secret key, so a tampered or foreign cookie decodes to nothing and the request
+// simply has an empty session.
+//
+// A session lasts SESSION_MAX_AGE_SECONDS (7 days) after the last activity: the cookie's Max-Age
+// says so to the browser, and the session data itself carries `expiresAt`, so an old cookie a
+// client kept anyway is refused here too. Activity slides the expiry forward, at most once per
+// SESSION_REFRESH_SECONDS (1 hour), so that not every request re-issues the cookie.
+import { hkdfSync } from 'node:crypto';
+import fastifySecureSession from '@fastify/secure-session';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export const SESSION_COOKIE = 'movr_session';
+export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+export const SESSION_REFRESH_SECONDS = 60 * 60;
+/** Key in the session where @fastify/csrf-protection keeps its secret. */
+export const CSRF_SESSION_KEY = '_csrf';
+
+/** Who is logged in: enough to load the user (users are keyed by city and id). */
+export interface SessionUser {
+  readonly id: string;
+  readonly city: string;
+}
+
+export type FlashKind = 'success' | 'info' | 'error';
+
+export interface FlashMessage {
+  readonly kind: FlashKind;
+  readonly message: string;
+}
+
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    user: SessionUser;
+    flash: FlashMessage[];
+    /** Milliseconds since the epoch after which the session is refused. */
+    expiresAt: number;
+    /** The CSRF secret (@fastify/csrf-protection). */
+    _csrf: string;
+  }
+}
+
+/** The 32-byte encryption key for session cookies, derived from the app's secret key. */
+export function deriveSessionKey(secretKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, 'movr-session-salt', 'movr session cookie v1', 32));
+}
+
+export interface SessionOptions {
+  secretKey: string;
+  /** Sets the cookie's Secure attribute (production: the site is served over HTTPS). */
+  secure: boolean;
+  /** For tests: the clock, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/** True when the session holds anything worth keeping (a CSRF secret, a user, a flash). */
+function hasContent(request: FastifyRequest): boolean {
+  const data = request.session.data() as Record<string, unknown> | undefined;
+  if (!data) return false;
+  return Object.entries(data).some(([key, value]) => key !== 'expiresAt' && value !== undefined);
+}
+
+/** Installs sessions on the root instance: `request.session` on every request. */
+export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
+  const now = options.now ?? (() => Date.now());
+  const maxAgeMs = SESSION_MAX_AGE_SECONDS * 1000;
+  const refreshMs = SESSION_REFRESH_SECONDS * 1000;
+
+  // Runs before secure-session's own onSend hook (registered below), which writes the cookie:
+  // every session that is written carries a fresh expiry, and an emptied one is deleted.
+  app.addHook('onSend', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+    const session = request.session as FastifyRequest['session'] | null;
+    if (!session || !session.changed || session.deleted) return payload;
+    if (!hasContent(request)) {
+      session.delete();
+      return payload;
+    }
+    const expiresAt = session.get('expiresAt');
+    const current = now();
+    if (typeof expiresAt !== 'number' || expiresAt - current < maxAgeMs - refreshMs) {
+      session.set('expiresAt', current + maxAgeMs);
+    }
+    return payload;
+  });
+
+  await app.register(fastifySecureSession, {
+    key: deriveSessionKey(options.secretKey),
+    cookieName: SESSION_COOKIE,
+    // secure-session's own limit, counted from the last change; expiresAt is ours.
+    expiry: SESSION_MAX_AGE_SECONDS,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.secure,
+      maxAge: SESSION_MAX_AGE_SECONDS,
+    },
+  });
+
+  // After secure-session decoded the cookie: refuse expired data, slide the expiry forward.
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const session = request.session as FastifyRequest['session'] | null;
+    if (!session || !hasContent(request)) return;
+    const expiresAt = session.get('expiresAt');
+    const current = now();
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= current) {
+      request.log.debug('session expired: starting a new one');
+      session.regenerate();
+      return;
+    }
+    if (expiresAt - current < maxAgeMs - refreshMs && !request.url.startsWith('/static/')) {
+      session.set('expiresAt', current + maxAgeMs);
+    }
+  });
+}
