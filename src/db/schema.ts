@@ -186,8 +186,59 @@ export const rideReceipts = pgTable(
   ],
 );
 
+/**
+ * MovR's addition: bearer tokens of the JSON API. The token itself is signed and carries its
+ * expiry; this row exists so a token can be revoked (log-out) before it expires.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    id: uuid('id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'api_tokens_pkey', columns: [t.city, t.userId, t.id] }),
+    foreignKey({ name: 'api_tokens_user_fk', columns: [t.city, t.userId], foreignColumns: [users.city, users.id] }).onDelete(
+      'cascade',
+    ),
+  ],
+);
+
+/**
+ * MovR's addition: the first response to each Idempotency-Key of a user, written in the same
+ * transaction as the work it describes, so a retried request gets that response instead of
+ * acting twice. Keys expire after a day.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    key: varchar('key').notNull(),
+    requestHash: varchar('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    response: jsonb('response').$type<unknown>().notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.city, t.userId, t.key] }),
+    foreignKey({
+      name: 'idempotency_keys_user_fk',
+      columns: [t.city, t.userId],
+      foreignColumns: [users.city, users.id],
+    }).onDelete('cascade'),
+  ],
+);
+
 /** Every MovR table, children before parents: the order to empty or drop them in. */
 export const TABLE_NAMES_CHILDREN_FIRST = [
+  'idempotency_keys',
+  'api_tokens',
   'ride_receipts',
   'vehicle_location_histories',
   'user_promo_codes',

@@ -7,8 +7,8 @@ import { type PromoRules, promoCodes, userPromoCodes } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { percentDiscount } from './pricing.ts';
-import type { UserRef } from './users.ts';
-import { MAX_PAGE_SIZE, type Page } from './vehicles.ts';
+import { type UserRef, requireActiveUser } from './users.ts';
+import { type Page, pageSize } from './vehicles.ts';
 
 export interface PromoCode {
   readonly code: string;
@@ -51,7 +51,7 @@ export async function listActivePromoCodes(
   db: Executor,
   options: { limit?: number | undefined; cursor?: string | undefined; now?: Date } = {},
 ): Promise<Page<PromoCode>> {
-  const limit = Math.min(Math.max(options.limit ?? 20, 1), MAX_PAGE_SIZE);
+  const limit = pageSize(options.limit);
   const rows = await db
     .select()
     .from(promoCodes)
@@ -75,6 +75,7 @@ export async function addPromoCode(
   const now = options.now ?? new Date();
   try {
     await runTransaction(db, 'add_promo_code', async (tx) => {
+      await requireActiveUser(tx, user);
       const [promo] = await tx.select().from(promoCodes).where(eq(promoCodes.code, code)).limit(1);
       if (!promo) throw new NotFoundError(`There is no promo code "${code}".`, 'promo_code_not_found');
       if (promo.expirationTime && promo.expirationTime <= now) {

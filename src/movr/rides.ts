@@ -5,15 +5,15 @@
 // SERIALIZABLE and retried on conflict, so two riders racing for one vehicle get exactly one ride.
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import type { Database, Executor } from '../db/connect.ts';
+import type { Database, Executor, Transaction } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
 import { rideReceipts, rides, vehicleLocationHistories, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { type Fare, type PriceList, centsToDecimal, computeFare, decimalToCents } from './pricing.ts';
 import { useBestPromoCode } from './promo-codes.ts';
-import type { UserRef } from './users.ts';
-import { LOCATION_MAX_LENGTH, MAX_PAGE_SIZE, type Page, getVehicle, isUuid } from './vehicles.ts';
+import { type UserRef, requireActiveUser } from './users.ts';
+import { LOCATION_MAX_LENGTH, type Page, RETIRED, getVehicle, isUuid, pageSize } from './vehicles.ts';
 
 export interface RideRef {
   readonly city: string;
@@ -39,6 +39,12 @@ export interface Ride extends RideRef {
   /** How the revenue came about; null for open rides and rides MovR did not end itself. */
   readonly receipt: Receipt | null;
 }
+
+/**
+ * Runs inside a ride's transaction, after its work, with the ride as it will be committed:
+ * what must commit or fail together with the ride (e.g. an idempotency record) goes here.
+ */
+export type InTransaction = (tx: Transaction, ride: Ride) => Promise<void>;
 
 export interface LocationPoint {
   readonly timestamp: Date;
@@ -124,12 +130,14 @@ export async function startRide(
   db: Database,
   rider: UserRef,
   vehicleRef: { city: string; id: string },
-  options: { now?: Date } = {},
+  options: { now?: Date; inTransaction?: InTransaction } = {},
 ): Promise<Ride> {
   const id = randomUUID();
+  let started: Ride | undefined;
   try {
     await runTransaction(db, 'start_ride', async (tx) => {
       const now = options.now ?? new Date();
+      await requireActiveUser(tx, rider);
       const vehicle = await getVehicle(tx, vehicleRef.city, vehicleRef.id);
       if (vehicle.city !== rider.city) {
         throw new ConflictError(
@@ -157,6 +165,8 @@ export async function startRide(
         .update(vehicles)
         .set({ status: 'in_use' })
         .where(and(eq(vehicles.city, vehicle.city), eq(vehicles.id, vehicle.id)));
+      started = await getRide(tx, rider, { city: vehicle.city, id });
+      await options.inTransaction?.(tx, started);
     });
   } catch (error) {
     // A race the checks above lost: the partial unique indexes had the last word.
@@ -165,7 +175,8 @@ export async function startRide(
     }
     throw error;
   }
-  return getRide(db.orm, rider, { city: vehicleRef.city, id });
+  if (!started) throw new Error('start_ride committed without a ride');
+  return started;
 }
 
 /** Records where an open ride's vehicle is now. */
@@ -217,14 +228,14 @@ export async function endRide(
   rider: UserRef,
   ref: RideRef,
   endAddress: string,
-  options: { priceList: PriceList; now?: Date },
+  options: { priceList: PriceList; now?: Date; inTransaction?: InTransaction },
 ): Promise<Ride> {
   const address = endAddress.trim();
   if (address.length === 0) throw ValidationError.field('endAddress', 'Enter where you left the vehicle.');
   if (address.length > LOCATION_MAX_LENGTH) {
     throw ValidationError.field('endAddress', `Use at most ${LOCATION_MAX_LENGTH} characters.`);
   }
-  await runTransaction(db, 'end_ride', async (tx) => {
+  return runTransaction(db, 'end_ride', async (tx) => {
     const now = options.now ?? new Date();
     const ride = await getRide(tx, rider, ref);
     if (ride.endTime) throw new ConflictError('This ride has already ended.', 'ride_already_ended');
@@ -245,13 +256,18 @@ export async function endRide(
       createdAt: end,
     });
     if (ride.vehicleCity && ride.vehicleId) {
+      // A vehicle whose owner deleted their account during the ride is retired, not offered again.
+      const vehicle = await getVehicle(tx, ride.vehicleCity, ride.vehicleId);
+      const ownerGone = vehicle.ownerId !== null && vehicle.ownerName === null;
       await tx
         .update(vehicles)
-        .set({ status: 'available', currentLocation: address })
+        .set({ status: ownerGone ? RETIRED : 'available', currentLocation: address })
         .where(and(eq(vehicles.city, ride.vehicleCity), eq(vehicles.id, ride.vehicleId)));
     }
+    const ended = await getRide(tx, rider, ref);
+    await options.inTransaction?.(tx, ended);
+    return ended;
   });
-  return getRide(db.orm, rider, ref);
 }
 
 interface RideCursor {
@@ -281,7 +297,7 @@ export async function listRides(
   rider: UserRef,
   options: { limit?: number | undefined; cursor?: string | undefined } = {},
 ): Promise<Page<Ride>> {
-  const limit = Math.min(Math.max(options.limit ?? 20, 1), MAX_PAGE_SIZE);
+  const limit = pageSize(options.limit);
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
   const rows = await selectRides(db)
     .where(

@@ -209,6 +209,20 @@ export async function getUser(db: Executor, ref: UserRef): Promise<User> {
   return user;
 }
 
+/**
+ * Inside a transaction: refuses a user that does not exist or whose account was deleted (its name
+ * is erased). Reading the user's row also makes the transaction conflict with a concurrent
+ * deleteAccount (SERIALIZABLE), so nothing is added to an account while it is being deleted.
+ */
+export async function requireActiveUser(tx: Executor, ref: UserRef): Promise<void> {
+  const [row] = await tx
+    .select({ name: users.name })
+    .from(users)
+    .where(and(eq(users.city, ref.city), eq(users.id, ref.id)))
+    .limit(1);
+  if (!row || row.name === null) throw new NotFoundError('That user does not exist.', 'user_not_found');
+}
+
 /** Changes name, address and card. The home city and username stay as they are. */
 export async function updateProfile(db: Database, ref: UserRef, changes: ProfileChanges): Promise<User> {
   const values: Partial<typeof users.$inferInsert> = {};
@@ -229,6 +243,7 @@ export async function updateProfile(db: Database, ref: UserRef, changes: Profile
   }
   throwIfAny(problems);
   await runTransaction(db, 'update_profile', async (tx) => {
+    await requireActiveUser(tx, ref);
     if (Object.keys(values).length === 0) return;
     const updated = await tx
       .update(users)

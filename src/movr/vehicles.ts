@@ -10,7 +10,7 @@ import { runTransaction } from '../db/transaction.ts';
 import { findCity } from './cities.ts';
 import { ConflictError, type FieldError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { VEHICLE_TYPES, type VehicleType } from './pricing.ts';
-import type { UserRef } from './users.ts';
+import { type UserRef, requireActiveUser } from './users.ts';
 
 export { VEHICLE_TYPES, type VehicleType };
 
@@ -54,6 +54,12 @@ export interface VehicleFilter {
 
 export const MAX_PAGE_SIZE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A page size between 1 and MAX_PAGE_SIZE: whole, 20 when not given or not a number. */
+export function pageSize(limit: number | undefined): number {
+  const size = limit === undefined || Number.isNaN(limit) ? 20 : Math.trunc(limit);
+  return Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
+}
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);
@@ -109,7 +115,7 @@ function selectVehicles(db: Executor) {
  * seen). Retired vehicles are left out unless asked for by status.
  */
 export async function listVehicles(db: Executor, filter: VehicleFilter): Promise<Page<Vehicle>> {
-  const limit = Math.min(Math.max(filter.limit ?? 20, 1), MAX_PAGE_SIZE);
+  const limit = pageSize(filter.limit);
   const conditions: (SQL | undefined)[] = [eq(vehicles.city, filter.city)];
   if (filter.type) conditions.push(eq(vehicles.type, filter.type));
   if (filter.status) conditions.push(eq(vehicles.status, filter.status));
@@ -184,6 +190,7 @@ export async function addVehicle(
 
   const id = randomUUID();
   await runTransaction(db, 'add_vehicle', async (tx) => {
+    await requireActiveUser(tx, owner);
     await tx.insert(vehicles).values({
       id,
       city,

@@ -15,6 +15,8 @@ const tables: PgTable[] = [
   schema.userPromoCodes,
   schema.userCredentials,
   schema.rideReceipts,
+  schema.apiTokens,
+  schema.idempotencyKeys,
 ];
 
 /** The schema of `cockroach workload init movr`, as PostgreSQL accepts it (no FAMILY clauses). */
@@ -97,7 +99,7 @@ describeEachDatabase('migrations', (t) => {
         checked++;
       }
     }
-    expect(checked).toBe(55); // 38 workload columns, 5 of user_credentials, 12 of ride_receipts
+    expect(checked).toBe(69); // 38 workload columns, then ours: 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys
   });
 
   describe('constraints', () => {

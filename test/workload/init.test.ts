@@ -163,6 +163,8 @@ describeEachDatabase('initWorkload', (t) => {
       user_promo_codes: 0,
       user_credentials: 3,
       ride_receipts: 0,
+      api_tokens: 0,
+      idempotency_keys: 0,
     };
     expect(await tableCounts(t.db)).toEqual(expected);
     expect(result.rows).toEqual(expected);

@@ -1,0 +1,377 @@
+// Vehicles against the real databases: adding (validation), listing with keyset pagination and
+// filters, looking one up, retiring (owner only, not in use, once) and counting per city.
+import { eq } from 'drizzle-orm';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { vehicles } from '../../src/db/schema.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/movr/errors.ts';
+import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
+import { endRide, startRide } from '../../src/movr/rides.ts';
+import type { User } from '../../src/movr/users.ts';
+import {
+  LOCATION_MAX_LENGTH,
+  MAX_PAGE_SIZE,
+  type Vehicle,
+  addVehicle,
+  countVehiclesByCity,
+  getVehicle,
+  listOwnedVehicles,
+  listVehicles,
+  pageSize,
+  retireVehicle,
+} from '../../src/movr/vehicles.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { emptyAllButUsers, expectError, newUser, snapshot } from './fixtures.ts';
+
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
+
+describe('pageSize', () => {
+  it('is a whole number between 1 and MAX_PAGE_SIZE, 20 by default', () => {
+    expect(pageSize(undefined)).toBe(20);
+    expect(pageSize(Number.NaN)).toBe(20);
+    expect(pageSize(10)).toBe(10);
+    expect(pageSize(2.9)).toBe(2);
+    expect(pageSize(0)).toBe(1);
+    expect(pageSize(-3)).toBe(1);
+    expect(pageSize(0.5)).toBe(1);
+    expect(pageSize(1000)).toBe(MAX_PAGE_SIZE);
+    expect(pageSize(Number.POSITIVE_INFINITY)).toBe(MAX_PAGE_SIZE);
+    expect(pageSize(Number.NEGATIVE_INFINITY)).toBe(1);
+  });
+});
+
+describeEachDatabase('vehicles', (t) => {
+  let owner: User;
+  let otherOwner: User;
+  let rider: User;
+  let bostonOwner: User;
+
+  beforeAll(async () => {
+    [owner, otherOwner, rider, bostonOwner] = await Promise.all([
+      newUser(t.db, { city: 'new york', name: 'Olive Owner' }),
+      newUser(t.db, { city: 'new york', name: 'Oscar Other' }),
+      newUser(t.db, { city: 'new york', name: 'Rita Rider' }),
+      newUser(t.db, { city: 'boston', name: 'Bo Stone' }),
+    ]);
+  });
+
+  beforeEach(async () => {
+    await emptyAllButUsers(t.db);
+  });
+
+  describe('addVehicle', () => {
+    it('adds an available vehicle in the owner’s city with trimmed, lower-cased details', async () => {
+      const now = new Date('2025-05-01T10:00:00Z');
+      const vehicle = await addVehicle(
+        t.db,
+        owner,
+        { type: ' Bike ', color: ' RED ', brand: '  Fuji ', location: '  5th Avenue & 42nd  ' },
+        { now },
+      );
+      expect(vehicle).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        city: 'new york',
+        type: 'bike',
+        status: 'available',
+        currentLocation: '5th Avenue & 42nd',
+        color: 'red',
+        brand: 'Fuji',
+        ownerId: owner.id,
+        ownerName: 'Olive Owner',
+        creationTime: now,
+      });
+      const [row] = await t.db.orm.select().from(vehicles).where(eq(vehicles.id, vehicle.id));
+      expect(row?.ext).toEqual({ color: 'red', brand: 'Fuji' });
+      expect(await getVehicle(t.db.orm, 'new york', vehicle.id)).toEqual(vehicle);
+    });
+
+    it('stores no brand when it is blank', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', brand: '   ', location: 'Soho', city: 'new york' });
+      expect(vehicle.brand).toBeNull();
+      const [row] = await t.db.orm.select().from(vehicles).where(eq(vehicles.id, vehicle.id));
+      expect(row?.ext).toEqual({ color: 'blue' });
+    });
+
+    it('reports every problem at once and writes nothing', async () => {
+      const before = await snapshot(t.db);
+      const error = await expectError(
+        addVehicle(t.db, owner, { type: 'unicycle', color: 'plaid', brand: 'b'.repeat(41), location: '   ', city: 'atlantis' }),
+        ValidationError,
+      );
+      expect(error.fields.map((f) => f.path)).toEqual(['type', 'color', 'brand', 'location', 'city']);
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('requires type, color and location', async () => {
+      const before = await snapshot(t.db);
+      const error = await expectError(addVehicle(t.db, owner, { type: '', color: '', location: '' }), ValidationError);
+      expect(error.fields.map((f) => f.path)).toEqual(['type', 'color', 'location']);
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('limits the location to LOCATION_MAX_LENGTH characters after trimming', async () => {
+      const before = await snapshot(t.db);
+      const error = await expectError(
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'x'.repeat(LOCATION_MAX_LENGTH + 1) }),
+        ValidationError,
+      );
+      expect(error.fields).toEqual([{ path: 'location', message: error.message }]);
+      expect(await snapshot(t.db)).toEqual(before);
+      const longest = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: ` ${'x'.repeat(LOCATION_MAX_LENGTH)} ` });
+      expect(longest.currentLocation).toHaveLength(LOCATION_MAX_LENGTH);
+    });
+
+    it('limits the brand to 40 characters', async () => {
+      const error = await expectError(
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(41) }),
+        ValidationError,
+      );
+      expect(error.fields.map((f) => f.path)).toEqual(['brand']);
+      expect((await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(40) })).brand).toHaveLength(40);
+    });
+
+    it('says not found for an owner that does not exist', async () => {
+      const before = await snapshot(t.db);
+      await expectError(
+        addVehicle(t.db, { city: 'new york', id: UNKNOWN_ID }, { type: 'bike', color: 'red', location: 'Here' }),
+        NotFoundError,
+        'user_not_found',
+      );
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('refuses a city other than the owner’s home city and writes nothing', async () => {
+      const before = await snapshot(t.db);
+      const error = await expectError(
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Back Bay', city: 'boston' }),
+        ValidationError,
+      );
+      expect(error.fields).toEqual([{ path: 'city', message: expect.stringContaining('new york') }]);
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+  });
+
+  describe('listVehicles', () => {
+    async function addMany(count: number, who: User = owner, type = 'bike'): Promise<Vehicle[]> {
+      const added: Vehicle[] = [];
+      for (let i = 0; i < count; i++) {
+        added.push(await addVehicle(t.db, who, { type, color: 'black', location: `Dock ${i}` }));
+      }
+      return added;
+    }
+
+    it('walks all of a city’s vehicles in id order, a page at a time, without duplicates or gaps', async () => {
+      const added = await addMany(25);
+      await addMany(3, bostonOwner); // another city: never listed
+      const expected = added.map((v) => v.id).sort();
+
+      const seen: string[] = [];
+      const pageSizes: number[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await listVehicles(t.db.orm, { city: 'new york', limit: 10, cursor });
+        pageSizes.push(page.items.length);
+        seen.push(...page.items.map((v) => v.id));
+        for (const vehicle of page.items) expect(vehicle.city).toBe('new york');
+        if (page.nextCursor === null) break;
+        expect(page.nextCursor).toBe(page.items.at(-1)?.id);
+        cursor = page.nextCursor;
+      }
+      expect(pageSizes).toEqual([10, 10, 5]);
+      expect(seen).toEqual(expected);
+      expect(new Set(seen).size).toBe(25);
+    });
+
+    it('gives a null cursor when the last page is exactly full', async () => {
+      await addMany(20);
+      const first = await listVehicles(t.db.orm, { city: 'new york', limit: 10 });
+      const second = await listVehicles(t.db.orm, { city: 'new york', limit: 10, cursor: first.nextCursor! });
+      expect(second.items).toHaveLength(10);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('returns an empty last page for a cursor past the end', async () => {
+      await addMany(2);
+      const page = await listVehicles(t.db.orm, { city: 'new york', cursor: 'ffffffff-ffff-4fff-bfff-ffffffffffff' });
+      expect(page).toEqual({ items: [], nextCursor: null });
+      expect(await listVehicles(t.db.orm, { city: 'rome' })).toEqual({ items: [], nextCursor: null });
+    });
+
+    it('clamps the page size between 1 and MAX_PAGE_SIZE', async () => {
+      await addMany(3);
+      expect((await listVehicles(t.db.orm, { city: 'new york', limit: 0 })).items).toHaveLength(1);
+      expect((await listVehicles(t.db.orm, { city: 'new york', limit: -5 })).items).toHaveLength(1);
+      expect((await listVehicles(t.db.orm, { city: 'new york' })).items).toHaveLength(3);
+      expect(MAX_PAGE_SIZE).toBe(100);
+    });
+
+    it('treats a fractional, infinite or NaN page size sensibly instead of failing or hiding vehicles', async () => {
+      await addMany(3);
+      const fractional = await listVehicles(t.db.orm, { city: 'new york', limit: 2.5 });
+      expect(fractional.items).toHaveLength(2);
+      expect(fractional.nextCursor).not.toBeNull();
+      expect((await listVehicles(t.db.orm, { city: 'new york', limit: Number.NaN })).items).toHaveLength(3);
+      expect((await listVehicles(t.db.orm, { city: 'new york', limit: Number.POSITIVE_INFINITY })).items).toHaveLength(3);
+    });
+
+    it('filters by type and status', async () => {
+      const bikes = await addMany(3, owner, 'bike');
+      const scooters = await addMany(2, owner, 'scooter');
+      await t.db.orm.update(vehicles).set({ status: 'lost' }).where(eq(vehicles.id, scooters[0]!.id));
+      const ids = (page: { items: Vehicle[] }) => page.items.map((v) => v.id).sort();
+
+      expect(ids(await listVehicles(t.db.orm, { city: 'new york', type: 'bike' }))).toEqual(bikes.map((v) => v.id).sort());
+      expect(ids(await listVehicles(t.db.orm, { city: 'new york', type: 'scooter' }))).toEqual(scooters.map((v) => v.id).sort());
+      expect(ids(await listVehicles(t.db.orm, { city: 'new york', status: 'lost' }))).toEqual([scooters[0]!.id]);
+      expect(ids(await listVehicles(t.db.orm, { city: 'new york', type: 'scooter', status: 'available' }))).toEqual([scooters[1]!.id]);
+      expect(ids(await listVehicles(t.db.orm, { city: 'new york', type: 'skateboard' }))).toEqual([]);
+    });
+
+    it('pages through a filtered list', async () => {
+      const bikes = await addMany(7, owner, 'bike');
+      await addMany(6, owner, 'skateboard');
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listVehicles(t.db.orm, { city: 'new york', type: 'bike', limit: 3, cursor });
+        seen.push(...page.items.map((v) => v.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(bikes.map((v) => v.id).sort());
+    });
+
+    it('leaves retired vehicles out unless asked for by status', async () => {
+      const [kept, retired] = await addMany(2);
+      await retireVehicle(t.db, owner, 'new york', retired!.id);
+      expect((await listVehicles(t.db.orm, { city: 'new york' })).items.map((v) => v.id)).toEqual([kept!.id]);
+      expect((await listVehicles(t.db.orm, { city: 'new york', status: 'retired' })).items.map((v) => v.id)).toEqual([retired!.id]);
+    });
+
+    it('lists a vehicle with a NULL status (workload data) as not retired', async () => {
+      const [vehicle] = await addMany(1);
+      await t.db.orm.update(vehicles).set({ status: null }).where(eq(vehicles.id, vehicle!.id));
+      expect((await listVehicles(t.db.orm, { city: 'new york' })).items.map((v) => v.id)).toEqual([vehicle!.id]);
+      expect((await countVehiclesByCity(t.db.orm)).get('new york')).toBe(1);
+    });
+
+    it('refuses a malformed cursor', async () => {
+      await addMany(1);
+      for (const cursor of ['', 'nonsense', '1; DROP TABLE vehicles', '00000000-0000-4000-8000-00000000000z']) {
+        const error = await expectError(listVehicles(t.db.orm, { city: 'new york', cursor }), ValidationError);
+        expect(error.fields.map((f) => f.path)).toEqual(['cursor']);
+      }
+    });
+  });
+
+  describe('getVehicle', () => {
+    it('says not found for an unknown id, a malformed id or the wrong city', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      await expectError(getVehicle(t.db.orm, 'new york', UNKNOWN_ID), NotFoundError, 'vehicle_not_found');
+      await expectError(getVehicle(t.db.orm, 'new york', 'not-a-uuid'), NotFoundError, 'vehicle_not_found');
+      await expectError(getVehicle(t.db.orm, 'new york', ''), NotFoundError, 'vehicle_not_found');
+      await expectError(getVehicle(t.db.orm, 'boston', vehicle.id), NotFoundError, 'vehicle_not_found');
+    });
+
+    it('accepts an upper-case id', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      expect((await getVehicle(t.db.orm, 'new york', vehicle.id.toUpperCase())).id).toBe(vehicle.id);
+    });
+  });
+
+  describe('retireVehicle', () => {
+    it('retires the owner’s vehicle', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const retired = await retireVehicle(t.db, owner, 'new york', vehicle.id);
+      expect(retired).toEqual({ ...vehicle, status: 'retired' });
+      expect((await getVehicle(t.db.orm, 'new york', vehicle.id)).status).toBe('retired');
+    });
+
+    it('refuses anyone but the owner and changes nothing', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const before = await snapshot(t.db);
+      const error = await expectError(retireVehicle(t.db, otherOwner, 'new york', vehicle.id), ForbiddenError, 'not_vehicle_owner');
+      expect(error.kind).toBe('forbidden');
+      // Same id, a user of another city.
+      await expectError(retireVehicle(t.db, { city: 'boston', id: owner.id }, 'new york', vehicle.id), ForbiddenError, 'not_vehicle_owner');
+      await expectError(retireVehicle(t.db, bostonOwner, 'new york', vehicle.id), ForbiddenError, 'not_vehicle_owner');
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('says not found for an unknown vehicle', async () => {
+      const before = await snapshot(t.db);
+      await expectError(retireVehicle(t.db, owner, 'new york', UNKNOWN_ID), NotFoundError, 'vehicle_not_found');
+      await expectError(retireVehicle(t.db, owner, 'new york', 'garbage'), NotFoundError, 'vehicle_not_found');
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('refuses while the vehicle is out on a ride, and allows it once the ride has ended', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const ride = await startRide(t.db, rider, vehicle);
+      const before = await snapshot(t.db);
+      await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_in_use');
+      expect(await snapshot(t.db)).toEqual(before);
+      await endRide(t.db, rider, ride, 'There', { priceList: DEFAULT_PRICE_LIST });
+      expect((await retireVehicle(t.db, owner, 'new york', vehicle.id)).status).toBe('retired');
+    });
+
+    it('refuses a vehicle marked in use even without an open ride (workload data)', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      await t.db.orm.update(vehicles).set({ status: 'in_use' }).where(eq(vehicles.id, vehicle.id));
+      await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_in_use');
+      expect((await getVehicle(t.db.orm, 'new york', vehicle.id)).status).toBe('in_use');
+    });
+
+    it('refuses to retire a vehicle twice', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      await retireVehicle(t.db, owner, 'new york', vehicle.id);
+      const before = await snapshot(t.db);
+      await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_retired');
+      expect(await snapshot(t.db)).toEqual(before);
+    });
+
+    it('makes a retired vehicle impossible to ride', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      await retireVehicle(t.db, owner, 'new york', vehicle.id);
+      await expectError(startRide(t.db, rider, vehicle), ConflictError, 'vehicle_unavailable');
+    });
+  });
+
+  describe('listOwnedVehicles', () => {
+    it('lists the owner’s vehicles oldest first, retired ones included', async () => {
+      const first = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, { now: new Date('2025-01-01T00:00:00Z') });
+      const second = await addVehicle(t.db, owner, { type: 'scooter', color: 'red', location: 'B' }, { now: new Date('2025-02-01T00:00:00Z') });
+      const third = await addVehicle(t.db, owner, { type: 'skateboard', color: 'red', location: 'C' }, { now: new Date('2025-03-01T00:00:00Z') });
+      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'D' });
+      await retireVehicle(t.db, owner, 'new york', second.id);
+      const owned = await listOwnedVehicles(t.db.orm, owner);
+      expect(owned.map((v) => [v.id, v.status])).toEqual([
+        [first.id, 'available'],
+        [second.id, 'retired'],
+        [third.id, 'available'],
+      ]);
+      expect(await listOwnedVehicles(t.db.orm, rider)).toEqual([]);
+      expect(await listOwnedVehicles(t.db.orm, { city: 'boston', id: owner.id })).toEqual([]);
+    });
+  });
+
+  describe('countVehiclesByCity', () => {
+    it('counts each city’s vehicles, retired ones excluded', async () => {
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' });
+      await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'B' });
+      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'C' });
+      await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'D' });
+      const retired = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'E' });
+      await retireVehicle(t.db, bostonOwner, 'boston', retired.id);
+      await startRide(t.db, rider, vehicle); // in use still counts
+
+      const counts = await countVehiclesByCity(t.db.orm);
+      expect(Object.fromEntries(counts)).toEqual({ 'new york': 3, boston: 1 });
+      expect(typeof counts.get('new york')).toBe('number');
+    });
+
+    it('omits cities whose vehicles are all retired', async () => {
+      const vehicle = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'A' });
+      await retireVehicle(t.db, bostonOwner, 'boston', vehicle.id);
+      expect((await countVehiclesByCity(t.db.orm)).size).toBe(0);
+    });
+  });
+});
