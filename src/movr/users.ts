@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, or } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
-import { rides, userCredentials, userPromoCodes, users, vehicles } from '../db/schema.ts';
+import { apiTokens, idempotencyKeys, rides, userCredentials, userPromoCodes, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { findCity } from './cities.ts';
 import { COMMON_PASSWORDS } from './common-passwords.ts';
@@ -256,7 +256,7 @@ export async function updateProfile(db: Database, ref: UserRef, changes: Profile
 }
 
 /**
- * Deletes an account: erases the personal fields, the credentials and promo codes, and retires
+ * Deletes an account: erases the personal fields, the credentials, API tokens and promo codes, and retires
  * the user's vehicles that are not out on a ride. The user row stays, anonymous, because rides
  * refer to it. Refused while the user has an open ride.
  */
@@ -278,6 +278,8 @@ export async function deleteAccount(db: Database, ref: UserRef): Promise<void> {
       .set({ name: null, address: null, creditCard: null })
       .where(and(eq(users.city, ref.city), eq(users.id, ref.id)));
     await tx.delete(userCredentials).where(and(eq(userCredentials.city, ref.city), eq(userCredentials.userId, ref.id)));
+    await tx.delete(apiTokens).where(and(eq(apiTokens.city, ref.city), eq(apiTokens.userId, ref.id)));
+    await tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.city, ref.city), eq(idempotencyKeys.userId, ref.id)));
     await tx.delete(userPromoCodes).where(and(eq(userPromoCodes.city, ref.city), eq(userPromoCodes.userId, ref.id)));
     await tx
       .update(vehicles)
