@@ -20,7 +20,13 @@ import { registerErrorHandling } from './errors.ts';
 import { healthPlugin } from './health.ts';
 import { registerPages } from './page.ts';
 import { templateFormat } from './pages/format.ts';
+import { accountPlugin } from './pages/account.ts';
 import { homePlugin } from './pages/home.ts';
+import { myVehiclesPlugin } from './pages/my-vehicles.ts';
+import { profilePlugin } from './pages/profile.ts';
+import { promoCodesPlugin } from './pages/promo-codes.ts';
+import { ridesPlugin } from './pages/rides.ts';
+import { vehiclesPlugin } from './pages/vehicles.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { registerSessions } from './session.ts';
 
@@ -114,6 +120,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(healthPlugin, { db });
   await app.register(homePlugin, { config, db });
+  await app.register(vehiclesPlugin, { config, db });
+  await app.register(ridesPlugin, { config, db });
+  await app.register(myVehiclesPlugin, { db });
+  await app.register(accountPlugin, { config, db });
+  await app.register(profilePlugin, { config, db });
+  await app.register(promoCodesPlugin, { config, db });
 
   return app;
 }

@@ -1,6 +1,13 @@
 // Helpers for driving the web app with app.inject(): a cookie jar that follows Set-Cookie the
 // way a browser does (for the cookies these tests care about), and Set-Cookie parsing.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/connect.ts';
+import { type User, signUp } from '../../src/movr/users.ts';
+import { buildApp } from '../../src/web/app.ts';
 
 export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -73,4 +80,77 @@ export class Browser {
 /** The value of the first hidden `_csrf` field in a page. */
 export function csrfFieldOf(html: string): string | undefined {
   return /name="_csrf" value="([^"]*)"/.exec(html)?.[1];
+}
+
+/** The secret key of the apps testWebApp() builds. */
+export const TEST_SECRET_KEY = 'web-pages-test-secret-key-0123456789abcdef';
+
+/**
+ * The real web app on a test database, with its own throwaway MOVR_HOME (removed on close) and
+ * no logging unless `logger` says otherwise. Close it when done.
+ */
+export async function testWebApp(
+  db: Database,
+  options: { env?: Record<string, string>; logger?: boolean | object } = {},
+): Promise<FastifyInstance> {
+  const home = mkdtempSync(path.join(tmpdir(), 'movr-web-pages-'));
+  const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...options.env });
+  const app = await buildApp({ config, db, secretKey: TEST_SECRET_KEY, logger: options.logger ?? false });
+  app.addHook('onClose', async () => rmSync(home, { recursive: true, force: true }));
+  return app;
+}
+
+/** A password users.signUp accepts. */
+export const TEST_PASSWORD = 'Tr0mbone-Lantern-42';
+
+let testUserCounter = 0;
+
+/** A unique, valid username. */
+export function uniqueTestUsername(prefix = 'rider'): string {
+  testUserCounter++;
+  return `${prefix}${testUserCounter}${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** A user signed up through the domain (quicker than the form), with TEST_PASSWORD. */
+export async function createTestUser(
+  db: Database,
+  overrides: { username?: string; name?: string; city?: string; address?: string | null; cardNumber?: string | null } = {},
+): Promise<User> {
+  return signUp(db, {
+    username: overrides.username ?? uniqueTestUsername(),
+    password: TEST_PASSWORD,
+    name: overrides.name ?? 'Test Rider',
+    city: overrides.city ?? 'new york',
+    address: overrides.address === undefined ? '1 Main Street' : overrides.address,
+    cardNumber: overrides.cardNumber ?? null,
+  });
+}
+
+/** GETs a page and returns the CSRF token of its forms (fails the test if there is none). */
+export async function formTokenOf(browser: Browser, url: string): Promise<string> {
+  const response = await browser.get(url);
+  const token = csrfFieldOf(response.body);
+  if (!token) throw new Error(`no CSRF token on ${url} (status ${response.statusCode})`);
+  return token;
+}
+
+/** A new browser, logged in through the log-in form. */
+export async function loggedInBrowser(app: FastifyInstance, username: string, password = TEST_PASSWORD): Promise<Browser> {
+  const browser = new Browser(app);
+  const response = await browser.postForm('/login', { username, password, _csrf: await formTokenOf(browser, '/login') });
+  if (response.statusCode !== 303) throw new Error(`log-in as ${username} failed: ${response.statusCode}`);
+  return browser;
+}
+
+/** The message shown under a form field (the field partial's markup), or undefined. */
+export function fieldErrorOf(html: string, name: string): string | undefined {
+  const id = `field-${name.replace(/[^A-Za-z0-9_-]/g, '-')}-error`;
+  const match = new RegExp(`id="${id}"><span class="visually-hidden">Error: </span>([^<]*)</p>`).exec(html);
+  return match?.[1];
+}
+
+/** The value attribute of a form input by name, as written in the page (still HTML-escaped), or undefined. */
+export function inputValueOf(html: string, name: string): string | undefined {
+  const tag = new RegExp(`<input[^>]*\\sname="${name}"[^>]*>`).exec(html)?.[0];
+  return tag === undefined ? undefined : /\svalue="([^"]*)"/.exec(tag)?.[1];
 }

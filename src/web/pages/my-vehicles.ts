@@ -1,0 +1,117 @@
+// An owner's vehicles: the list (retired ones included), adding one, retiring one.
+//
+//   GET  /vehicles/mine               my vehicles
+//   GET  /vehicles/new                the form to add a vehicle
+//   POST /vehicles/new                adds it (in the owner's home city); errors re-render the form
+//   POST /vehicles/:city/:id/retire   retires one of my vehicles (not while someone rides it)
+//
+// Only the owner may retire a vehicle: anyone else gets the friendly 403 page and nothing
+// changes.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/connect.ts';
+import { ConflictError, ValidationError } from '../../movr/errors.ts';
+import { LOCATION_MAX_LENGTH, RETIRED, VEHICLE_COLORS, VEHICLE_TYPES, addVehicle, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
+import { requireUser, userOf } from '../auth.ts';
+import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
+import type { SessionUser } from '../session.ts';
+import { cityLabel, cityVehiclesPath, vehicleTypeLabel } from './format.ts';
+import { cityOr404, colorLabel, idOr404, vehicleRow } from './vehicles.ts';
+
+export const MY_VEHICLES_PATH = '/vehicles/mine';
+export const NEW_VEHICLE_PATH = '/vehicles/new';
+const BRAND_MAX_LENGTH = 40;
+
+const newVehicleBody = z.object({
+  type: z.string().max(100).optional(),
+  color: z.string().max(100).optional(),
+  brand: z.string().max(1000).optional(),
+  location: z.string().max(10_000).optional(),
+});
+const vehicleParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
+
+export function retirePath(city: string, id: string): string {
+  return `/vehicles/${encodeURIComponent(city)}/${encodeURIComponent(id)}/retire`;
+}
+
+export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+  function renderForm(user: SessionUser, values: FormValues, errors: FormErrors) {
+    return {
+      title: 'Add a vehicle',
+      nav: 'vehicles',
+      action: NEW_VEHICLE_PATH,
+      values,
+      errors,
+      cityLabel: cityLabel(user.city),
+      typeOptions: [{ value: '', label: 'Choose a type' }, ...VEHICLE_TYPES.map((t) => ({ value: t, label: vehicleTypeLabel(t) }))],
+      colorOptions: [{ value: '', label: 'Choose a colour' }, ...VEHICLE_COLORS.map((c) => ({ value: c, label: colorLabel(c) }))],
+      brandMaxLength: BRAND_MAX_LENGTH,
+      locationMaxLength: LOCATION_MAX_LENGTH,
+    };
+  }
+
+  app.get(MY_VEHICLES_PATH, { preHandler: requireUser }, async (request, reply) => {
+    const user = userOf(request);
+    const owned = await listOwnedVehicles(db.orm, user);
+    const vehicles = owned.map((vehicle) => ({
+      ...vehicleRow(vehicle),
+      retired: vehicle.status === RETIRED,
+      inUse: vehicle.status === 'in_use',
+      added: vehicle.creationTime,
+      retireAction: retirePath(vehicle.city, vehicle.id),
+    }));
+    const active = vehicles.filter((v) => !v.retired).length;
+    return reply.page('my-vehicles', {
+      title: 'My vehicles',
+      nav: 'vehicles',
+      vehicles,
+      summary:
+        vehicles.length === 0
+          ? undefined
+          : `${active} in service${vehicles.length > active ? `, ${vehicles.length - active} retired` : ''}`,
+      cityLabel: cityLabel(user.city),
+      cityHref: cityVehiclesPath(user.city),
+      newHref: NEW_VEHICLE_PATH,
+    });
+  });
+
+  app.get(NEW_VEHICLE_PATH, { preHandler: requireUser }, async (request, reply) => {
+    return reply.page('vehicle-new', renderForm(userOf(request), {}, NO_FORM_ERRORS));
+  });
+
+  app.post(NEW_VEHICLE_PATH, { schema: { body: newVehicleBody }, preHandler: requireUser }, async (request, reply) => {
+    const user = userOf(request);
+    const values = formValues(request.body);
+    try {
+      // The city is always the owner's home city: whatever else a form sends is ignored.
+      const vehicle = await addVehicle(db, user, {
+        type: values.type ?? '',
+        color: values.color ?? '',
+        brand: values.brand ?? null,
+        location: values.location ?? '',
+      });
+      const what = [colorLabel(vehicle.color).toLowerCase(), vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle'].join(' ');
+      return reply.flash('success', `Your ${what} is listed in ${cityLabel(vehicle.city)} and ready to ride.`).redirect(MY_VEHICLES_PATH, 303);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return reply.code(400).page('vehicle-new', renderForm(user, values, formErrors(error)));
+    }
+  });
+
+  app.post('/vehicles/:city/:id/retire', { schema: { params: vehicleParams }, preHandler: requireUser }, async (request, reply) => {
+    const city = cityOr404(request.params.city);
+    const id = idOr404(request.params.id);
+    const user = userOf(request);
+    try {
+      // Someone else's vehicle: ForbiddenError, the friendly 403 page.
+      const vehicle = await retireVehicle(db, user, city.name, id);
+      const what = vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle';
+      return reply.flash('success', `Your ${what} at ${vehicle.currentLocation ?? 'its last location'} is retired. It is no longer offered to riders.`).redirect(MY_VEHICLES_PATH, 303);
+    } catch (error) {
+      if (error instanceof ConflictError && (error.code === 'vehicle_in_use' || error.code === 'vehicle_retired')) {
+        return reply.flash(error.code === 'vehicle_in_use' ? 'error' : 'info', error.message).redirect(MY_VEHICLES_PATH, 303);
+      }
+      throw error;
+    }
+  });
+};

@@ -1,0 +1,153 @@
+// The profile: GET/POST /profile (details and the edit form), GET/POST /profile/delete.
+//
+// Everything here acts on the logged-in user only (the session's user); no route takes a user id.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../db/connect.ts';
+import { findCity } from '../../movr/cities.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../movr/errors.ts';
+import { rideCounts } from '../../movr/rides.ts';
+import * as users from '../../movr/users.ts';
+import { logOut, requireUser, userOf } from '../auth.ts';
+import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
+import { inFormOrder } from './account.ts';
+import { cityLabel, cityVehiclesPath, regionLabel } from './format.ts';
+
+const text = (max: number) => z.string().max(max).default('');
+
+const profileBody = z.object({
+  name: text(1000),
+  address: text(1000),
+  cardNumber: text(100),
+  /** The "remove card" checkbox: present (any value) when ticked. */
+  removeCard: z.string().max(20).optional(),
+});
+
+const deleteBody = z.object({
+  confirmUsername: text(200),
+});
+
+/** The edit form's fields, top to bottom (the order of the error summary). */
+const PROFILE_FIELDS = ['name', 'address', 'cardNumber'];
+
+interface ProfileValues {
+  name?: string;
+  address?: string;
+  removeCard?: boolean;
+}
+
+export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { db }) => {
+  /**
+   * The logged-in user's account, or undefined (and the reply sent) when it no longer exists:
+   * deleted in another session. That session is ended too.
+   */
+  async function activeUser(request: FastifyRequest, reply: FastifyReply): Promise<users.User | undefined> {
+    const user = await users.findUser(db.orm, userOf(request));
+    if (user && user.name !== null) return user;
+    logOut(request);
+    reply.flash('info', 'That account no longer exists. Log in with another one, or sign up.').redirect('/login', 303);
+    return undefined;
+  }
+
+  async function renderProfile(
+    reply: FastifyReply,
+    user: users.User,
+    values: ProfileValues,
+    errors: FormErrors,
+  ): Promise<FastifyReply> {
+    const counts = await rideCounts(db.orm, user);
+    const city = findCity(user.city);
+    return reply.page('profile', {
+      title: 'Your profile',
+      nav: 'profile',
+      user,
+      cityName: cityLabel(user.city),
+      regionName: city ? regionLabel(city.region) : undefined,
+      region: city?.region,
+      cityHref: cityVehiclesPath(user.city),
+      counts,
+      values: { name: values.name ?? user.name ?? '', address: values.address ?? user.address ?? '', removeCard: values.removeCard ?? false },
+      errors,
+    });
+  }
+
+  async function renderDelete(reply: FastifyReply, user: users.User, errors: FormErrors): Promise<FastifyReply> {
+    const counts = await rideCounts(db.orm, user);
+    return reply.page('profile-delete', {
+      title: 'Delete your account',
+      nav: 'profile',
+      user,
+      openRides: counts.open,
+      errors,
+    });
+  }
+
+  app.get('/profile', { preHandler: requireUser }, async (request, reply) => {
+    const user = await activeUser(request, reply);
+    if (!user) return reply;
+    return renderProfile(reply, user, {}, NO_FORM_ERRORS);
+  });
+
+  app.post('/profile', { preHandler: requireUser, schema: { body: profileBody } }, async (request, reply) => {
+    const user = await activeUser(request, reply);
+    if (!user) return reply;
+    const { name, address, cardNumber } = request.body;
+    const removeCard = request.body.removeCard !== undefined;
+    const values = { name, address, removeCard };
+    const newCard = cardNumber.trim();
+    if (removeCard && newCard !== '') {
+      const message = 'Either enter a new card number or remove your card, not both.';
+      return renderProfile(reply.code(400), user, values, formErrors([{ path: 'cardNumber', message }]));
+    }
+    try {
+      await users.updateProfile(db, user, {
+        name,
+        address,
+        // Blank keeps the card; a number replaces it; the checkbox removes it.
+        cardNumber: removeCard ? null : newCard === '' ? undefined : newCard,
+      });
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        return renderProfile(reply.code(400), user, values, formErrors(inFormOrder(error.fields, PROFILE_FIELDS)));
+      }
+      if (error instanceof NotFoundError && error.code === 'user_not_found') {
+        logOut(request);
+        return reply.flash('info', 'That account no longer exists.').redirect('/login', 303);
+      }
+      throw error;
+    }
+    const saved = removeCard && user.maskedCard ? 'Your details are saved and your card is removed.' : 'Your details are saved.';
+    return reply.flash('success', saved).redirect('/profile', 303);
+  });
+
+  app.get('/profile/delete', { preHandler: requireUser }, async (request, reply) => {
+    const user = await activeUser(request, reply);
+    if (!user) return reply;
+    return renderDelete(reply, user, NO_FORM_ERRORS);
+  });
+
+  app.post('/profile/delete', { preHandler: requireUser, schema: { body: deleteBody } }, async (request, reply) => {
+    const user = await activeUser(request, reply);
+    if (!user) return reply;
+    const typed = users.normalizeUsername(request.body.confirmUsername);
+    if (typed === '' || user.username === null || typed !== users.normalizeUsername(user.username)) {
+      const message =
+        typed === '' ? 'Type your username to confirm.' : 'That is not your username. Type it exactly to confirm.';
+      return renderDelete(reply.code(400), user, formErrors([{ path: 'confirmUsername', message }]));
+    }
+    try {
+      await users.deleteAccount(db, user);
+    } catch (error) {
+      if (error instanceof ConflictError && error.code === 'ride_open') {
+        return reply
+          .flash('error', `Your account was not deleted. ${error.message}`)
+          .redirect('/profile/delete', 303);
+      }
+      throw error;
+    }
+    logOut(request);
+    return reply.flash('success', 'Your account is deleted. Thank you for riding with MovR.').redirect('/', 303);
+  });
+};

@@ -1,0 +1,88 @@
+// Promo codes: GET /promo-codes (the active codes, a page at a time, and the logged-in user's
+// own codes) and POST /promo-codes (adds a code to the logged-in user's account).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../db/connect.ts';
+import { DomainError, NotFoundError } from '../../movr/errors.ts';
+import { type PromoCode, type UserPromoCode, addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../movr/promo-codes.ts';
+import { logOut, requireUser, userOf } from '../auth.ts';
+import { STATUS_BY_DOMAIN_KIND } from '../errors.ts';
+import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
+
+export const PROMO_PAGE_SIZE = 20;
+const PROMO_PATH = '/promo-codes';
+
+/** A page link's cursor (the last code of the previous page); anything odd means the first page. */
+const cursorParam = z.string().min(1).max(200).optional().catch(undefined);
+
+const listQuery = z.object({ cursor: cursorParam });
+
+const addBody = z.object({
+  code: z.string().max(1000).default(''),
+  /** The page of the active list the "Add" button was on, to come back to it. */
+  cursor: cursorParam,
+});
+
+function pagePath(cursor: string | undefined): string {
+  return cursor ? `${PROMO_PATH}?cursor=${encodeURIComponent(cursor)}` : PROMO_PATH;
+}
+
+/** '25% off'; codes whose rules MovR does not understand give no discount. */
+export function discountLabel(promo: Pick<PromoCode, 'percentOff'>): string {
+  return promo.percentOff > 0 ? `${promo.percentOff.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off` : 'No discount';
+}
+
+export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { db }) => {
+  async function renderPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { cursor?: string | undefined; code?: string; errors: FormErrors },
+  ): Promise<FastifyReply> {
+    const user = request.currentUser;
+    const now = new Date();
+    const [active, mine] = await Promise.all([
+      listActivePromoCodes(db.orm, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now }),
+      user ? listUserPromoCodes(db.orm, user, { now }) : Promise.resolve([] as UserPromoCode[]),
+    ]);
+    const added = new Set(mine.map((promo) => promo.code));
+    return reply.page('promo-codes', {
+      title: 'Promo codes',
+      nav: 'promo-codes',
+      cursor: options.cursor,
+      active: active.items.map((promo) => ({ ...promo, discount: discountLabel(promo), added: added.has(promo.code) })),
+      mine: mine.map((promo) => ({ ...promo, discount: discountLabel(promo) })),
+      firstPage: options.cursor ? PROMO_PATH : undefined,
+      nextPage: active.nextCursor ? pagePath(active.nextCursor) : undefined,
+      loginHref: `/login?next=${encodeURIComponent(pagePath(options.cursor))}`,
+      values: { code: options.code ?? '' },
+      errors: options.errors,
+    });
+  }
+
+  app.get(PROMO_PATH, { schema: { querystring: listQuery } }, async (request, reply) => {
+    return renderPage(request, reply, { cursor: request.query.cursor, errors: NO_FORM_ERRORS });
+  });
+
+  app.post(PROMO_PATH, { preHandler: requireUser, schema: { body: addBody } }, async (request, reply) => {
+    const user = userOf(request);
+    const { code, cursor } = request.body;
+    try {
+      const promo = await addPromoCode(db, user, code);
+      const discount = promo.percentOff > 0 ? ` You get ${discountLabel(promo)} your rides while it is valid.` : '';
+      return reply.flash('success', `Promo code ${promo.code} added.${discount}`).redirect(pagePath(cursor), 303);
+    } catch (error) {
+      if (error instanceof NotFoundError && error.code === 'user_not_found') {
+        logOut(request);
+        return reply.flash('info', 'That account no longer exists.').redirect('/login', 303);
+      }
+      if (error instanceof DomainError) {
+        // Unknown, expired, not yet valid or already added: the form again, with the reason.
+        const errors = formErrors([{ path: 'code', message: error.message }]);
+        return renderPage(request, reply.code(STATUS_BY_DOMAIN_KIND[error.kind]), { cursor, code: code.trim(), errors });
+      }
+      throw error;
+    }
+  });
+};

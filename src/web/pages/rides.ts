@@ -1,0 +1,238 @@
+// A rider's rides: the open ride (where it has been, ending it), receipts, and the history.
+//
+//   GET  /rides                         my rides, newest first, keyset pages (?cursor=)
+//   GET  /rides/:city/:id               the open ride, or its receipt once ended
+//   POST /rides/:city/:id/locations     records where the vehicle is now (lat, long)
+//   POST /rides/:city/:id/end           ends the ride at an address and charges the fare
+//
+// Every route needs a logged-in user, and a ride is only ever its rider's: anyone else's ride
+// (and any malformed id) is the friendly 404 page, and nothing is changed.
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../db/connect.ts';
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../../movr/errors.ts';
+import { computeFare } from '../../movr/pricing.ts';
+import {
+  type LocationPoint,
+  type Ride,
+  endRide,
+  findOpenRide,
+  getRide,
+  listLocations,
+  listRides,
+  recordLocation,
+} from '../../movr/rides.ts';
+import { LOCATION_MAX_LENGTH, type Vehicle, getVehicle } from '../../movr/vehicles.ts';
+import { requireUser, userOf } from '../auth.ts';
+import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
+import type { SessionUser } from '../session.ts';
+import { cityOr404, colorLabel, idOr404, ridePath } from './vehicles.ts';
+import { cityLabel, cityVehiclesPath, formatDuration, formatMoney, vehicleTypeLabel } from './format.ts';
+
+/** How many location points the ride page lists (the newest); the count covers them all. */
+export const LOCATIONS_SHOWN = 20;
+
+/** An ISO 8601 duration for <time datetime>: 'PT12M', 'PT1H5M', 'PT0M'. */
+export function isoDuration(milliseconds: number): string {
+  const minutes = Math.floor(Math.max(0, milliseconds) / 60_000);
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `PT${hours}H${minutes % 60}M` : `PT${minutes}M`;
+}
+
+interface FormState {
+  values: FormValues;
+  errors: FormErrors;
+}
+
+const EMPTY_FORM: FormState = { values: {}, errors: NO_FORM_ERRORS };
+
+const rideParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
+const locationBody = z.object({ lat: z.string().max(100).optional(), long: z.string().max(100).optional() });
+const endBody = z.object({ endAddress: z.string().max(10_000).optional() });
+const listQuery = z.object({ cursor: z.string().max(500).optional() });
+
+/** A coordinate typed into a form: a number, or a message for the field. */
+function parseCoordinate(raw: string | undefined, path: string, name: string): number | FieldError {
+  const text = (raw ?? '').trim();
+  if (text === '') return { path, message: `Enter the ${name}.` };
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return { path, message: `Enter the ${name} as a number of degrees, e.g. 40.7128.` };
+  return Number(text);
+}
+
+export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+  /** Renders a ride's page: the open ride with its forms, or the receipt. */
+  async function renderRide(
+    reply: FastifyReply,
+    user: SessionUser,
+    ride: Ride,
+    forms: { location?: FormState; end?: FormState } = {},
+  ) {
+    const now = new Date();
+    let vehicle: Vehicle | undefined;
+    if (ride.vehicleCity && ride.vehicleId) {
+      try {
+        vehicle = await getVehicle(db.orm, ride.vehicleCity, ride.vehicleId);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    const points: LocationPoint[] = await listLocations(db.orm, user, ride);
+    const open = ride.endTime === null;
+    const start = ride.startTime;
+    const end = ride.endTime ?? now;
+    const elapsedMs = start ? Math.max(0, end.getTime() - start.getTime()) : 0;
+    const type = ride.vehicleType ?? vehicle?.type ?? null;
+    const price = computeFare(config.priceList, type, start ?? now, now);
+    const path = ridePath(ride.city, ride.id);
+    return reply.page('ride', {
+      title: open ? 'Your ride' : 'Ride receipt',
+      nav: 'rides',
+      open,
+      ride: {
+        id: ride.id,
+        city: ride.city,
+        cityLabel: cityLabel(ride.city),
+        startAddress: ride.startAddress?.trim() || '—',
+        endAddress: ride.endAddress?.trim() || '—',
+        startTime: ride.startTime,
+        endTime: ride.endTime,
+        revenueCents: ride.revenueCents,
+        receipt: ride.receipt,
+      },
+      vehicle: {
+        type: type ?? 'unknown',
+        typeLabel: type ? vehicleTypeLabel(type) : 'Vehicle',
+        color: vehicle?.color ? colorLabel(vehicle.color) : undefined,
+        brand: vehicle?.brand ?? undefined,
+      },
+      elapsed: { label: formatDuration(elapsedMs), iso: isoDuration(elapsedMs) },
+      estimate: open
+        ? {
+            fare: formatMoney(price.fareCents),
+            unlock: formatMoney(price.unlockCents),
+            perMinute: formatMoney(price.perMinuteCents),
+            minutes: price.minutes,
+          }
+        : undefined,
+      description: [vehicle?.color ? colorLabel(vehicle.color) : undefined, type ? vehicleTypeLabel(type).toLowerCase() : 'vehicle']
+        .filter(Boolean)
+        .join(' ')
+        .replace(/^./, (c) => c.toUpperCase()),
+      path,
+      pointCount: points.length,
+      points: points.slice(-LOCATIONS_SHOWN).reverse(),
+      locationAction: `${path}/locations`,
+      endAction: `${path}/end`,
+      locationForm: forms.location ?? EMPTY_FORM,
+      endForm: forms.end ?? EMPTY_FORM,
+      endAddressMaxLength: LOCATION_MAX_LENGTH,
+      cityHref: cityVehiclesPath(ride.city),
+    });
+  }
+
+  app.get('/rides', { schema: { querystring: listQuery }, preHandler: requireUser }, async (request, reply) => {
+    const user = userOf(request);
+    const cursor = request.query.cursor?.trim() || undefined;
+    const [page, open] = await Promise.all([listRides(db.orm, user, { cursor }), findOpenRide(db.orm, user)]);
+    const now = new Date();
+    return reply.page('rides', {
+      title: 'My rides',
+      nav: 'rides',
+      rides: page.items.map((ride) => ({
+        href: ridePath(ride.city, ride.id),
+        open: ride.endTime === null,
+        type: ride.vehicleType ?? 'unknown',
+        typeLabel: ride.vehicleType ? vehicleTypeLabel(ride.vehicleType) : 'Vehicle',
+        startAddress: ride.startAddress?.trim() || '—',
+        endAddress: ride.endAddress?.trim() || '—',
+        startTime: ride.startTime,
+        endTime: ride.endTime,
+        duration: ride.startTime ? formatDuration((ride.endTime ?? now).getTime() - ride.startTime.getTime()) : '—',
+        fare: ride.revenueCents === null ? undefined : formatMoney(ride.revenueCents),
+      })),
+      openRide: open
+        ? {
+            href: ridePath(open.city, open.id),
+            typeLabel: open.vehicleType ? vehicleTypeLabel(open.vehicleType).toLowerCase() : 'vehicle',
+            startAddress: open.startAddress?.trim() || '—',
+            startTime: open.startTime,
+            elapsed: open.startTime ? formatDuration(now.getTime() - open.startTime.getTime()) : undefined,
+          }
+        : undefined,
+      homeHref: cityVehiclesPath(user.city),
+      homeLabel: cityLabel(user.city),
+      firstHref: cursor ? '/rides' : undefined,
+      nextHref: page.nextCursor ? `/rides?cursor=${encodeURIComponent(page.nextCursor)}` : undefined,
+    });
+  });
+
+  app.get('/rides/:city/:id', { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
+    const city = cityOr404(request.params.city);
+    const id = idOr404(request.params.id, 'ride');
+    const user = userOf(request);
+    const ride = await getRide(db.orm, user, { city: city.name, id });
+    return renderRide(reply, user, ride);
+  });
+
+  app.post(
+    '/rides/:city/:id/locations',
+    { schema: { params: rideParams, body: locationBody }, preHandler: requireUser },
+    async (request, reply) => {
+      const city = cityOr404(request.params.city);
+      const id = idOr404(request.params.id, 'ride');
+      const user = userOf(request);
+      const ride = await getRide(db.orm, user, { city: city.name, id });
+      const path = ridePath(ride.city, ride.id);
+      if (ride.endTime) return reply.flash('info', 'This ride has already ended.').redirect(path, 303);
+      const values = formValues(request.body);
+      const lat = parseCoordinate(values.lat, 'lat', 'latitude');
+      const long = parseCoordinate(values.long, 'long', 'longitude');
+      const problems = [lat, long].filter((value): value is FieldError => typeof value !== 'number');
+      try {
+        if (problems.length > 0) throw new ValidationError('That is not a valid location.', problems);
+        await recordLocation(db, user, ride, { lat: lat as number, long: long as number });
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return renderRide(reply, user, ride, { location: { values, errors: formErrors(error) } });
+        }
+        if (error instanceof ConflictError && error.code === 'ride_already_ended') {
+          return reply.flash('info', 'This ride has already ended.').redirect(path, 303);
+        }
+        throw error;
+      }
+      return reply.flash('success', 'Location recorded.').redirect(path, 303);
+    },
+  );
+
+  app.post(
+    '/rides/:city/:id/end',
+    { schema: { params: rideParams, body: endBody }, preHandler: requireUser },
+    async (request, reply) => {
+      const city = cityOr404(request.params.city);
+      const id = idOr404(request.params.id, 'ride');
+      const user = userOf(request);
+      // Someone else's ride is a 404 before anything else is looked at.
+      const ride = await getRide(db.orm, user, { city: city.name, id });
+      const path = ridePath(ride.city, ride.id);
+      const alreadyEnded = () => reply.flash('info', 'This ride has already ended. Here is its receipt.').redirect(path, 303);
+      if (ride.endTime) return alreadyEnded();
+      const values = formValues(request.body);
+      let ended: Ride;
+      try {
+        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList: config.priceList });
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return renderRide(reply, user, ride, { end: { values, errors: formErrors(error) } });
+        }
+        if (error instanceof ConflictError && error.code === 'ride_already_ended') return alreadyEnded();
+        throw error;
+      }
+      const paid = ended.revenueCents === null ? '' : ` You paid ${formatMoney(ended.revenueCents)}.`;
+      return reply.flash('success', `Ride ended. Thanks for riding with MovR!${paid}`).redirect(path, 303);
+    },
+  );
+};
