@@ -1,9 +1,17 @@
 // MovR's configuration: read from the environment (and a `.env` file) once, validated by zod,
 // and handed around as one frozen object. Nothing else in the code reads process.env.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { REGION_NAMES } from './movr/cities.ts';
+import {
+  DEFAULT_REGION_MAP,
+  type RegionMap,
+  type RegionMapResult,
+  type RegionName,
+  parseRegionMap,
+  regionMapFromJson,
+  useRegionMap,
+} from './movr/cities.ts';
 import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/pricing.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -35,11 +43,19 @@ const envSchema = z
     ),
     PORT: z.preprocess(blankAsUndefined, integer('PORT', 0, 65535).default(8080)),
     HOST: z.preprocess(blankAsUndefined, z.string().default('127.0.0.1')),
-    MOVR_REGION: z.preprocess(
+    // Checked against the region map in parseConfig.
+    MOVR_REGION: z.preprocess(blankAsUndefined, z.string().trim().optional()),
+    MOVR_REGIONS: z.preprocess(blankAsUndefined, z.string().optional()),
+    MOVR_REGIONS_FILE: z.preprocess(blankAsUndefined, z.string().trim().optional()),
+    MOVR_FOLLOWER_READS: z.preprocess(
       blankAsUndefined,
       z
-        .enum(REGION_NAMES, { error: `MOVR_REGION must be one of ${REGION_NAMES.join(', ')}` })
-        .optional(),
+        .string()
+        .trim()
+        .toLowerCase()
+        .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: 'MOVR_FOLLOWER_READS must be 1 or 0' }))
+        .transform((value) => ['1', 'true', 'yes', 'on'].includes(value))
+        .default(false),
     ),
     SECRET_KEY: z.preprocess(
       blankAsUndefined,
@@ -86,7 +102,15 @@ export interface Config {
   readonly databaseIsDefault: boolean;
   readonly port: number;
   readonly host: string;
-  readonly region: (typeof REGION_NAMES)[number] | undefined;
+  /** The region this instance serves (MOVR_REGION): one of regionMap's regions. */
+  readonly region: RegionName | undefined;
+  /**
+   * The regions and their cities: the default nine cities in three regions, or the map given
+   * by MOVR_REGIONS or MOVR_REGIONS_FILE, which replaces the default.
+   */
+  readonly regionMap: RegionMap;
+  /** MOVR_FOLLOWER_READS=1: promo code listings read slightly stale data from the nearest replica on CockroachDB. */
+  readonly followerReads: boolean;
   /** Undefined in development until the server generates and stores one (see web/secret-key.ts). */
   readonly secretKey: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -106,13 +130,17 @@ export class ConfigError extends Error {
 /** Parses an environment into a Config; throws ConfigError naming every wrong setting. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'configuration');
-      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
-    });
-    throw new ConfigError(problems);
-  }
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'configuration');
+        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      });
+  // The region map is checked apart from the schema, so that its problems are reported
+  // together with every other wrong setting.
+  const regions = regionMapFromEnv(env);
+  problems.push(...regions.problems);
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   const homeDir = path.resolve(e.MOVR_HOME);
   return Object.freeze({
@@ -123,6 +151,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     region: e.MOVR_REGION,
+    regionMap: regions.map ?? DEFAULT_REGION_MAP,
+    followerReads: e.MOVR_FOLLOWER_READS,
     secretKey: e.SECRET_KEY,
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
@@ -131,14 +161,61 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   });
 }
 
+const blank = (value: string | undefined): value is undefined => value === undefined || value.trim() === '';
+
 /**
- * Reads `.env` (if present; real environment variables win) and process.env. On invalid
- * configuration prints one message naming every wrong setting and exits with code 2.
+ * The region map from MOVR_REGIONS (compact form) or MOVR_REGIONS_FILE (JSON), or the default;
+ * and MOVR_REGION checked against it. Problems are prefixed with the setting's name.
+ */
+function regionMapFromEnv(env: Record<string, string | undefined>): { map?: RegionMap; problems: string[] } {
+  const problems: string[] = [];
+  let parsed: RegionMapResult | undefined;
+  let setting = 'MOVR_REGIONS';
+  if (!blank(env.MOVR_REGIONS) && !blank(env.MOVR_REGIONS_FILE)) {
+    problems.push('MOVR_REGIONS and MOVR_REGIONS_FILE are both set: use one of them');
+  } else if (!blank(env.MOVR_REGIONS)) {
+    parsed = parseRegionMap(env.MOVR_REGIONS);
+  } else if (!blank(env.MOVR_REGIONS_FILE)) {
+    const file = env.MOVR_REGIONS_FILE.trim();
+    setting = `MOVR_REGIONS_FILE (${file})`;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      const reason = error instanceof SyntaxError ? `is not JSON (${error.message})` : `cannot be read (${(error as Error).message})`;
+      problems.push(`${setting} ${reason}`);
+    }
+    if (problems.length === 0) parsed = regionMapFromJson(json);
+  }
+  problems.push(...(parsed?.problems ?? []).map((problem) => `${setting}: ${problem}`));
+  const map = parsed ? parsed.map : problems.length === 0 ? DEFAULT_REGION_MAP : undefined;
+
+  const region = env.MOVR_REGION?.trim();
+  if (region) {
+    // Against the regions that were given even if the map has other problems.
+    const known = map ? map.map((r) => r.region) : [...new Set(parsed?.regionNames ?? [])];
+    if (!known.includes(region)) {
+      problems.push(
+        known.length > 0
+          ? `MOVR_REGION must be one of ${known.join(', ')}${map === DEFAULT_REGION_MAP ? '' : ' (the regions of the region map)'}`
+          : 'MOVR_REGION must be one of the regions of the region map',
+      );
+    }
+  }
+  return map ? { map, problems } : { problems };
+}
+
+/**
+ * Reads `.env` (if present; real environment variables win) and process.env, and makes the
+ * configured region map the process's active one (useRegionMap). On invalid configuration
+ * prints one message naming every wrong setting and exits with code 2.
  */
 export function loadConfig(envFile = '.env'): Config {
   try {
     if (existsSync(envFile)) process.loadEnvFile(envFile);
-    return parseConfig(process.env);
+    const config = parseConfig(process.env);
+    useRegionMap(config.regionMap);
+    return config;
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `Could not read ${envFile}: ${String(error)}`;
     process.stderr.write(`movr: ${message}\n`);

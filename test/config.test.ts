@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
+import { DEFAULT_REGION_MAP } from '../src/movr/cities.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -94,5 +97,87 @@ describe('parseConfig', () => {
 
   it('refuses a port out of range', () => {
     expect(problemsOf({ PORT: '70000' })).toEqual(['PORT must be at most 65535']);
+  });
+
+  describe('the region map', () => {
+    const CENTRAL =
+      'us-east1=new york,boston,washington dc;us-west1=san francisco,seattle,los angeles;' +
+      'europe-west1=amsterdam,paris,rome;us-central1=chicago,detroit,minneapolis';
+
+    function jsonFile(content: string): string {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'movr-regions-')), 'regions.json');
+      writeFileSync(file, content);
+      return file;
+    }
+
+    it('is the nine default cities unless configured; follower reads are off', () => {
+      const config = parseConfig({});
+      expect(config.regionMap).toBe(DEFAULT_REGION_MAP);
+      expect(config.followerReads).toBe(false);
+    });
+
+    it('is replaced by MOVR_REGIONS, and MOVR_REGION may name any of its regions', () => {
+      const config = parseConfig({ MOVR_REGIONS: CENTRAL, MOVR_REGION: 'us-central1' });
+      expect(config.regionMap.map((r) => r.region)).toEqual(['us-east1', 'us-west1', 'europe-west1', 'us-central1']);
+      expect(config.regionMap[3]?.cities.map((c) => c.name)).toEqual(['chicago', 'detroit', 'minneapolis']);
+      expect(config.region).toBe('us-central1');
+      // Replacing, not extending: a region left out is no longer a region.
+      expect(problemsOf({ MOVR_REGIONS: 'europe-west1=paris', MOVR_REGION: 'us-east1' })).toEqual([
+        'MOVR_REGION must be one of europe-west1 (the regions of the region map)',
+      ]);
+    });
+
+    it('is read from MOVR_REGIONS_FILE', () => {
+      const file = jsonFile(JSON.stringify({ regions: { 'us-east1': ['new york'], 'us-central1': ['chicago'] } }));
+      const config = parseConfig({ MOVR_REGIONS_FILE: file, MOVR_REGION: 'us-central1' });
+      expect(config.regionMap.map((r) => r.region)).toEqual(['us-east1', 'us-central1']);
+    });
+
+    it('names every problem of the map, with every other wrong setting, in one message', () => {
+      const problems = problemsOf({
+        MOVR_REGIONS: 'us-east1=boston,;us-west1=boston;us-east1=rome;US_Central=chicago;europe-west1=;=paris',
+        MOVR_REGION: 'mars-north1',
+        PORT: 'eighty',
+      });
+      expect(problems).toEqual([
+        'PORT must be a whole number',
+        'MOVR_REGIONS: a city name in region us-east1 is blank',
+        'MOVR_REGIONS: "boston" is in two regions: us-east1 and us-west1',
+        'MOVR_REGIONS: region us-east1 is listed twice',
+        'MOVR_REGIONS: "US_Central" is not a valid region name: use lowercase letters, digits and dashes, starting with a letter (e.g. us-central1)',
+        'MOVR_REGIONS: region europe-west1 has no cities',
+        'MOVR_REGIONS: a region name is blank (its cities: paris)',
+        'MOVR_REGION must be one of us-east1, us-west1, US_Central, europe-west1 (the regions of the region map)',
+      ]);
+      let message = '';
+      try {
+        parseConfig({ MOVR_REGIONS: 'us-east1=boston;us-west1=boston', PORT: 'eighty' });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('PORT');
+      expect(message).toContain('MOVR_REGIONS: "boston" is in two regions');
+    });
+
+    it('refuses a bad MOVR_REGIONS_FILE, and both settings at once', () => {
+      expect(problemsOf({ MOVR_REGIONS_FILE: jsonFile('{"regions": ') })).toEqual([
+        expect.stringMatching(/^MOVR_REGIONS_FILE \(.*regions\.json\) is not JSON/),
+      ]);
+      expect(problemsOf({ MOVR_REGIONS_FILE: '/nonexistent/regions.json' })).toEqual([
+        expect.stringMatching(/^MOVR_REGIONS_FILE \(\/nonexistent\/regions\.json\) cannot be read/),
+      ]);
+      expect(problemsOf({ MOVR_REGIONS_FILE: jsonFile('{"regions": {"us-east1": []}}') })).toEqual([
+        expect.stringMatching(/^MOVR_REGIONS_FILE \(.*\): region us-east1 has no cities$/),
+      ]);
+      expect(problemsOf({ MOVR_REGIONS: CENTRAL, MOVR_REGIONS_FILE: jsonFile('{}') })).toEqual([
+        'MOVR_REGIONS and MOVR_REGIONS_FILE are both set: use one of them',
+      ]);
+    });
+
+    it('reads MOVR_FOLLOWER_READS as a switch', () => {
+      for (const on of ['1', 'true', 'yes', 'ON']) expect(parseConfig({ MOVR_FOLLOWER_READS: on }).followerReads).toBe(true);
+      for (const off of ['0', 'false', 'no', 'off', '']) expect(parseConfig({ MOVR_FOLLOWER_READS: off }).followerReads).toBe(false);
+      expect(problemsOf({ MOVR_FOLLOWER_READS: 'sometimes' })).toEqual(['MOVR_FOLLOWER_READS must be 1 or 0']);
+    });
   });
 });

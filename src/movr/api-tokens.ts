@@ -106,3 +106,13 @@ export async function revokeToken(db: Database, owner: TokenOwner, options: { no
       .where(and(eq(apiTokens.city, owner.city), eq(apiTokens.userId, owner.id), eq(apiTokens.id, owner.tokenId)));
   });
 }
+
+/** Revokes every token of the user that is not revoked yet (e.g. when the account is deleted). */
+export async function revokeAllTokens(db: Database, user: UserRef, options: { now?: Date } = {}): Promise<void> {
+  await runTransaction(db, 'revoke_all_tokens', async (tx) => {
+    await tx
+      .update(apiTokens)
+      .set({ revokedAt: options.now ?? new Date() })
+      .where(and(eq(apiTokens.city, user.city), eq(apiTokens.userId, user.id), isNull(apiTokens.revokedAt)));
+  });
+}

@@ -1,32 +1,25 @@
 // The cities MovR serves and the CockroachDB region each one's rows live in.
+//
+// The region map is configuration: the nine cities in three regions of the CockroachDB `movr`
+// workload are the default, and MOVR_REGIONS or MOVR_REGIONS_FILE replace them (see
+// src/config.ts and docs/deploy-cockroachdb.md). There is one active map per process, set once
+// at start-up with useRegionMap(config.regionMap) (the CLI's loadConfig and buildApp do it);
+// CITIES, REGION_NAMES, findCity and citiesByRegion read it. Tests that change it call
+// resetRegionMap() afterwards.
 
-export const REGION_NAMES = ['us-east1', 'us-west1', 'europe-west1'] as const;
-export type RegionName = (typeof REGION_NAMES)[number];
+/** A CockroachDB region name, e.g. 'us-east1'. */
+export type RegionName = string;
 
 export interface City {
   readonly name: string;
   readonly region: RegionName;
-  /** Centre of the city, used to place generated vehicles and location points. */
-  readonly lat: number;
-  readonly long: number;
-}
-
-export const CITIES: readonly City[] = Object.freeze([
-  { name: 'new york', region: 'us-east1', lat: 40.7128, long: -74.006 },
-  { name: 'boston', region: 'us-east1', lat: 42.3601, long: -71.0589 },
-  { name: 'washington dc', region: 'us-east1', lat: 38.9072, long: -77.0369 },
-  { name: 'san francisco', region: 'us-west1', lat: 37.7749, long: -122.4194 },
-  { name: 'seattle', region: 'us-west1', lat: 47.6062, long: -122.3321 },
-  { name: 'los angeles', region: 'us-west1', lat: 34.0522, long: -118.2437 },
-  { name: 'amsterdam', region: 'europe-west1', lat: 52.3676, long: 4.9041 },
-  { name: 'paris', region: 'europe-west1', lat: 48.8566, long: 2.3522 },
-  { name: 'rome', region: 'europe-west1', lat: 41.9028, long: 12.4964 },
-]);
-
-const citiesByName = new Map(CITIES.map((city) => [city.name, city]));
-
-export function findCity(name: string): City | undefined {
-  return citiesByName.get(name);
+  /**
+   * Centre of the city, used to place generated vehicles and location points. Known for the
+   * nine default cities (and for cities given coordinates in MOVR_REGIONS_FILE); cities added
+   * by configuration without them have none: use cityCentre() for a stand-in.
+   */
+  readonly lat?: number;
+  readonly long?: number;
 }
 
 export interface RegionWithCities {
@@ -34,10 +27,255 @@ export interface RegionWithCities {
   readonly cities: readonly City[];
 }
 
+/** Regions in order (the first is the primary region), each with its cities in order. */
+export type RegionMap = readonly RegionWithCities[];
+
+/** Centres of the cities MovR knows by name, whichever region a map puts them in. */
+const KNOWN_CENTRES: ReadonlyMap<string, { lat: number; long: number }> = new Map([
+  ['new york', { lat: 40.7128, long: -74.006 }],
+  ['boston', { lat: 42.3601, long: -71.0589 }],
+  ['washington dc', { lat: 38.9072, long: -77.0369 }],
+  ['san francisco', { lat: 37.7749, long: -122.4194 }],
+  ['seattle', { lat: 47.6062, long: -122.3321 }],
+  ['los angeles', { lat: 34.0522, long: -118.2437 }],
+  ['amsterdam', { lat: 52.3676, long: 4.9041 }],
+  ['paris', { lat: 48.8566, long: 2.3522 }],
+  ['rome', { lat: 41.9028, long: 12.4964 }],
+]);
+
+function makeCity(name: string, region: RegionName, centre?: { lat: number; long: number }): City {
+  const known = centre ?? KNOWN_CENTRES.get(name);
+  return Object.freeze(known ? { name, region, lat: known.lat, long: known.long } : { name, region });
+}
+
+function freezeMap(entries: readonly (readonly [RegionName, readonly City[]])[]): RegionMap {
+  return Object.freeze(entries.map(([region, cities]) => Object.freeze({ region, cities: Object.freeze([...cities]) })));
+}
+
+/** The nine cities and three regions of `cockroach workload init movr`. */
+export const DEFAULT_REGION_MAP: RegionMap = freezeMap(
+  (
+    [
+      ['us-east1', ['new york', 'boston', 'washington dc']],
+      ['us-west1', ['san francisco', 'seattle', 'los angeles']],
+      ['europe-west1', ['amsterdam', 'paris', 'rome']],
+    ] as const
+  ).map(([region, names]) => [region, names.map((name) => makeCity(name, region))] as const),
+);
+
+// ---- the active map ---------------------------------------------------------------------------
+
+let activeMap: RegionMap = DEFAULT_REGION_MAP;
+let citiesByName = new Map<string, City>();
+
+/** Every city of the active map, region by region. (A live binding: it follows useRegionMap.) */
+export let CITIES: readonly City[] = [];
+/** The regions of the active map, primary region first. (A live binding.) */
+export let REGION_NAMES: readonly RegionName[] = [];
+
+/** Makes `map` the region map of this process. */
+export function useRegionMap(map: RegionMap): void {
+  activeMap = map;
+  CITIES = Object.freeze(map.flatMap((region) => region.cities));
+  REGION_NAMES = Object.freeze(map.map((region) => region.region));
+  citiesByName = new Map(CITIES.map((city) => [city.name, city]));
+}
+
+/** Back to the default map (for tests). */
+export function resetRegionMap(): void {
+  useRegionMap(DEFAULT_REGION_MAP);
+}
+
+useRegionMap(DEFAULT_REGION_MAP);
+
+export function activeRegionMap(): RegionMap {
+  return activeMap;
+}
+
+export function findCity(name: string): City | undefined {
+  return citiesByName.get(name);
+}
+
 /** The regions with their cities; the given home region (an instance's MOVR_REGION) comes first. */
 export function citiesByRegion(homeRegion?: RegionName): RegionWithCities[] {
-  const regions = [...REGION_NAMES].sort(
-    (a, b) => Number(b === homeRegion) - Number(a === homeRegion),
+  const regions = [...activeMap].sort(
+    (a, b) => Number(b.region === homeRegion) - Number(a.region === homeRegion),
   );
-  return regions.map((region) => ({ region, cities: CITIES.filter((city) => city.region === region) }));
+  return regions.map(({ region, cities }) => ({ region, cities }));
+}
+
+/**
+ * The city's centre, or for a city without known coordinates a stand-in derived from its name
+ * alone (the same on every run and machine), so that generated points still cluster per city.
+ */
+export function cityCentre(city: City): { lat: number; long: number } {
+  if (city.lat !== undefined && city.long !== undefined) return { lat: city.lat, long: city.long };
+  const hash = fnv1a(city.name);
+  // Latitudes -50..60 and longitudes -180..180, on a 0.0001° grid.
+  return {
+    lat: Math.round(((hash % 1_100_000) / 10_000 - 50) * 10_000) / 10_000,
+    long: Math.round((((Math.floor(hash / 1_100_000) * 7919) % 3_600_000) / 10_000 - 180) * 10_000) / 10_000,
+  };
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+// ---- building a map from configuration ------------------------------------------------------
+
+/** A city as configuration gives it: a name, optionally with its centre. */
+export type CityInput = string | { readonly name: string; readonly lat?: number; readonly long?: number };
+
+export interface RegionMapResult {
+  /** The map, when there were no problems. */
+  readonly map?: RegionMap;
+  /** What is wrong, one sentence each, without the setting's name. */
+  readonly problems: string[];
+  /** Every region name that was given, valid or not (to check MOVR_REGION against). */
+  readonly regionNames: string[];
+}
+
+/** Lowercase letters, digits and dashes, starting with a letter and not ending with a dash. */
+export const REGION_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Validates regions and their cities and builds a map. Problems: a blank or invalid region
+ * name, a region listed twice, a region without cities, a blank city name, a city listed twice
+ * in a region or in two regions, bad coordinates.
+ */
+export function buildRegionMap(entries: readonly (readonly [string, readonly CityInput[]])[]): RegionMapResult {
+  const problems: string[] = [];
+  const regionNames: string[] = [];
+  const seenRegions = new Set<string>();
+  const regionOfCity = new Map<string, string>();
+  const built: [RegionName, City[]][] = [];
+  if (entries.length === 0) problems.push('no regions are given');
+  for (const [rawRegion, inputs] of entries) {
+    const region = rawRegion.trim();
+    if (region === '') {
+      problems.push(`a region name is blank (its cities: ${describeCities(inputs)})`);
+    } else {
+      regionNames.push(region);
+      if (!REGION_NAME_PATTERN.test(region)) {
+        problems.push(
+          `"${region}" is not a valid region name: use lowercase letters, digits and dashes, starting with a letter (e.g. us-central1)`,
+        );
+      }
+      if (seenRegions.has(region)) problems.push(`region ${region} is listed twice`);
+      seenRegions.add(region);
+    }
+    const label = region === '' ? 'the region with a blank name' : `region ${region}`;
+    if (inputs.length === 0) problems.push(`${label} has no cities`);
+    const cities: City[] = [];
+    for (const input of inputs) {
+      const name = (typeof input === 'string' ? input : input.name).trim();
+      if (name === '') {
+        problems.push(`a city name in ${label} is blank`);
+        continue;
+      }
+      const other = regionOfCity.get(name);
+      if (other !== undefined) {
+        problems.push(
+          other === region ? `"${name}" is listed twice in ${label}` : `"${name}" is in two regions: ${other} and ${region}`,
+        );
+        continue;
+      }
+      regionOfCity.set(name, region);
+      let centre: { lat: number; long: number } | undefined;
+      if (typeof input !== 'string' && (input.lat !== undefined || input.long !== undefined)) {
+        const { lat, long } = input;
+        if (typeof lat !== 'number' || !Number.isFinite(lat) || lat < -90 || lat > 90 ||
+          typeof long !== 'number' || !Number.isFinite(long) || long < -180 || long > 180) {
+          problems.push(`"${name}" needs both lat (-90..90) and long (-180..180), or neither`);
+        } else {
+          centre = { lat, long };
+        }
+      }
+      cities.push(makeCity(name, region, centre));
+    }
+    built.push([region, cities]);
+  }
+  return problems.length > 0 ? { problems, regionNames } : { map: freezeMap(built), problems, regionNames };
+}
+
+function describeCities(inputs: readonly CityInput[]): string {
+  const names = inputs.map((input) => (typeof input === 'string' ? input : input.name).trim()).filter(Boolean);
+  return names.length > 0 ? names.join(', ') : 'none';
+}
+
+/**
+ * The compact form of MOVR_REGIONS: `region=city,city;region=city,...`, e.g.
+ * `us-east1=new york,boston,washington dc;us-central1=chicago,detroit,minneapolis`.
+ * Spaces around names are ignored; a trailing `;` is allowed.
+ */
+export function parseRegionMap(text: string): RegionMapResult {
+  const entries: [string, string[]][] = [];
+  const problems: string[] = [];
+  const parts = text.split(';');
+  if (parts.length > 1 && parts.at(-1)?.trim() === '') parts.pop();
+  for (const part of parts) {
+    const equals = part.indexOf('=');
+    if (equals < 0) {
+      problems.push(`"${part.trim()}" has no "=": write region=city,city;region=city,...`);
+      continue;
+    }
+    const cities = part.slice(equals + 1);
+    entries.push([part.slice(0, equals), cities.trim() === '' ? [] : cities.split(',')]);
+  }
+  const result = buildRegionMap(entries);
+  return problems.length > 0
+    ? { problems: [...problems, ...result.problems], regionNames: result.regionNames }
+    : result;
+}
+
+/**
+ * The JSON form (MOVR_REGIONS_FILE): `{"regions": {"us-east1": ["new york", ...], ...}}`; a
+ * city may also be `{"name": "chicago", "lat": 41.8781, "long": -87.6298}`.
+ */
+export function regionMapFromJson(value: unknown): RegionMapResult {
+  const shape = 'must be an object like {"regions": {"us-east1": ["new york", "boston"], ...}}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problems: [shape], regionNames: [] };
+  const regions = (value as { regions?: unknown }).regions;
+  if (typeof regions !== 'object' || regions === null || Array.isArray(regions)) {
+    return { problems: [shape], regionNames: [] };
+  }
+  const problems: string[] = [];
+  const entries: [string, CityInput[]][] = [];
+  for (const [region, cities] of Object.entries(regions)) {
+    if (!Array.isArray(cities)) {
+      problems.push(`the cities of region ${region} must be a list`);
+      continue;
+    }
+    const inputs: CityInput[] = [];
+    for (const city of cities as unknown[]) {
+      if (typeof city === 'string') {
+        inputs.push(city);
+      } else if (typeof city === 'object' && city !== null && typeof (city as { name?: unknown }).name === 'string') {
+        const { name, lat, long } = city as { name: string; lat?: unknown; long?: unknown };
+        inputs.push({
+          name,
+          ...(lat === undefined ? {} : { lat: typeof lat === 'number' ? lat : Number.NaN }),
+          ...(long === undefined ? {} : { long: typeof long === 'number' ? long : Number.NaN }),
+        });
+      } else {
+        problems.push(`a city of region ${region} is neither a name nor {"name": ..., "lat": ..., "long": ...}`);
+      }
+    }
+    entries.push([region, inputs]);
+  }
+  const result = buildRegionMap(entries);
+  return problems.length > 0
+    ? { problems: [...problems, ...result.problems], regionNames: result.regionNames }
+    : result;
+}
+
+/** The map in the compact MOVR_REGIONS form. */
+export function formatRegionMap(map: RegionMap): string {
+  return map.map(({ region, cities }) => `${region}=${cities.map((c) => c.name).join(',')}`).join(';');
 }

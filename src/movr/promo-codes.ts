@@ -1,6 +1,6 @@
 // Promo codes: the active ones, adding one to an account, and the rider's best one at the end
 // of a ride.
-import { and, asc, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { type SQL, and, asc, eq, getTableColumns, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database, Executor, Transaction } from '../db/connect.ts';
 import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlState } from '../db/errors.ts';
 import { type PromoRules, promoCodes, userPromoCodes } from '../db/schema.ts';
@@ -46,20 +46,111 @@ function activeAt(now: Date) {
   );
 }
 
-/** Codes that can be used now, in code order, a page at a time (the cursor is the last code). */
+/**
+ * promo_codes' columns for a query whose FROM is an SQL fragment (`promo_codes AS OF SYSTEM
+ * TIME ...`): Drizzle only selects table columns from a FROM that is that table, so each column
+ * is selected as SQL, decoded as the column.
+ */
+const FIELDS_FROM_SQL_SOURCE = Object.fromEntries(
+  Object.entries(getTableColumns(promoCodes)).map(([key, column]) => [key, sql`${column}`.mapWith(column)]),
+);
+
+/**
+ * Codes that can be used now, in code order, a page at a time (the cursor is the last code).
+ * `asOf` is a clause placed after the table name, e.g. CockroachDB's follower reads
+ * (`AS OF SYSTEM TIME follower_read_timestamp()`, see asOfSystemTime in src/db/regions.ts):
+ * a slightly stale page served by the nearest replica. Without it, a plain read.
+ */
 export async function listActivePromoCodes(
   db: Executor,
-  options: { limit?: number | undefined; cursor?: string | undefined; now?: Date } = {},
+  options: { limit?: number | undefined; cursor?: string | undefined; now?: Date; asOf?: SQL | undefined } = {},
 ): Promise<Page<PromoCode>> {
   const limit = pageSize(options.limit);
-  const rows = await db
-    .select()
-    .from(promoCodes)
-    .where(and(activeAt(options.now ?? new Date()), options.cursor ? gt(promoCodes.code, options.cursor) : undefined))
-    .orderBy(asc(promoCodes.code))
-    .limit(limit + 1);
+  const where = and(activeAt(options.now ?? new Date()), options.cursor ? gt(promoCodes.code, options.cursor) : undefined);
+  const rows = options.asOf
+    ? ((await db
+        .select(FIELDS_FROM_SQL_SOURCE)
+        .from(sql`${promoCodes} ${options.asOf}`)
+        .where(where)
+        .orderBy(asc(promoCodes.code))
+        .limit(limit + 1)) as (typeof promoCodes.$inferSelect)[])
+    : await db
+        .select()
+        .from(promoCodes)
+        .where(where)
+        .orderBy(asc(promoCodes.code))
+        .limit(limit + 1);
   const items = rows.slice(0, limit).map(toPromoCode);
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.code ?? null) : null };
+}
+
+export interface NewPromoCode {
+  code: string;
+  description?: string | null | undefined;
+  /** The discount, a percentage above 0 and at most 100. */
+  percentOff: number;
+  /** When the code becomes valid; now when not given. */
+  startsAt?: Date | undefined;
+  /** When it stops being valid; null or not given for a code that never expires. */
+  expiresAt?: Date | null | undefined;
+}
+
+/** Letters, digits, dots, dashes and underscores: what a rider can type and a URL can carry. */
+const CODE_PATTERN = /^[A-Za-z0-9._-]+$/;
+const DESCRIPTION_MAX_LENGTH = 200;
+
+/**
+ * Creates a promo code with a percent discount (rules `{"type": "percent_discount", "value":
+ * "<n>%"}`, as the CockroachDB workload writes them). ConflictError('promo_code_exists') when the
+ * code is taken.
+ */
+export async function createPromoCode(
+  db: Database,
+  input: NewPromoCode,
+  options: { now?: Date } = {},
+): Promise<PromoCode> {
+  const code = input.code.trim();
+  const description = input.description?.trim() || null;
+  const now = options.now ?? new Date();
+  const startsAt = input.startsAt ?? now;
+  const expiresAt = input.expiresAt ?? null;
+  const problems = [];
+  if (code.length === 0 || code.length > CODE_MAX_LENGTH || !CODE_PATTERN.test(code)) {
+    problems.push({
+      path: 'code',
+      message: `Use 1 to ${CODE_MAX_LENGTH} letters, digits, dots, dashes or underscores.`,
+    });
+  }
+  if (description && description.length > DESCRIPTION_MAX_LENGTH) {
+    problems.push({ path: 'description', message: `Use at most ${DESCRIPTION_MAX_LENGTH} characters.` });
+  }
+  if (!Number.isFinite(input.percentOff) || input.percentOff <= 0 || input.percentOff > 100) {
+    problems.push({ path: 'percentOff', message: 'The discount must be more than 0% and at most 100%.' });
+  }
+  if (Number.isNaN(startsAt.getTime()) || (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt <= startsAt))) {
+    problems.push({ path: 'expiresAt', message: 'A promo code must expire after it starts.' });
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(problems.length === 1 ? problems[0]!.message : 'Some of the details are not valid.', problems);
+  }
+  const row = {
+    code,
+    description,
+    creationTime: startsAt,
+    expirationTime: expiresAt,
+    rules: { type: 'percent_discount', value: `${input.percentOff}%` },
+  };
+  try {
+    await runTransaction(db, 'create_promo_code', async (tx) => {
+      await tx.insert(promoCodes).values(row);
+    });
+  } catch (error) {
+    if (sqlState(error) === UNIQUE_VIOLATION) {
+      throw new ConflictError(`The promo code "${code}" already exists.`, 'promo_code_exists');
+    }
+    throw error;
+  }
+  return toPromoCode(row);
 }
 
 /** Adds a code to the user's account, so their rides get its discount. */

@@ -160,6 +160,38 @@ export async function signUp(db: Database, input: SignUpInput): Promise<User> {
   return { id: user.id, city: user.city, name, address, maskedCard: user.creditCard, username };
 }
 
+export interface NewUser {
+  name: string;
+  city: string;
+  address?: string | null | undefined;
+  /** A payment card number; only its masked form is kept. */
+  cardNumber?: string | null | undefined;
+}
+
+/**
+ * Creates a user without log-in credentials, as the CockroachDB workload does: riders and
+ * users of the load generator (`movr workload run`), and data brought from elsewhere. Such a
+ * user can ride, own vehicles and hold promo codes, but cannot log in. The same checks as
+ * signUp for the fields they share, and no password hashing: it costs one short transaction.
+ */
+export async function createUser(db: Database, input: NewUser): Promise<User> {
+  const name = input.name.trim();
+  const address = blankToNull(input.address);
+  const card = blankToNull(input.cardNumber);
+  const problems: FieldError[] = [];
+  checkName(name, problems);
+  if (!findCity(input.city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
+  checkAddress(address, problems);
+  const badCard = card ? cardProblem(card) : undefined;
+  if (badCard) problems.push({ path: 'cardNumber', message: badCard });
+  throwIfAny(problems);
+  const user = { id: randomUUID(), city: input.city, name, address, creditCard: card ? maskCardNumber(card) : null };
+  await runTransaction(db, 'create_user', async (tx) => {
+    await tx.insert(users).values(user);
+  });
+  return { id: user.id, city: user.city, name, address, maskedCard: user.creditCard, username: null };
+}
+
 // Verifying against a real hash when the username is unknown takes as long as a wrong password,
 // so response times do not reveal which usernames exist.
 let decoyHash: Promise<string> | undefined;

@@ -14,9 +14,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
+import { useRegionMap } from '../movr/cities.ts';
+import { apiPlugin } from './api/index.ts';
 import { registerAuth } from './auth.ts';
 import { registerCsrf } from './csrf.ts';
-import { registerErrorHandling } from './errors.ts';
+import { handleFrameworkError, registerErrorHandling } from './errors.ts';
 import { healthPlugin } from './health.ts';
 import { registerPages } from './page.ts';
 import { templateFormat } from './pages/format.ts';
@@ -48,6 +50,8 @@ export interface BuildAppOptions {
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   if (options.secretKey.length < 32) throw new Error('The secret key must be at least 32 characters long');
+  // The site and the API list the configured cities (the CLI has set this already; tests may not).
+  useRegionMap(config.regionMap);
 
   const app = Fastify({
     logger: (options.logger ?? loggerOptions(config)) as FastifyServerOptions['logger'],
@@ -57,6 +61,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId: () => randomUUID(),
     // In-flight requests finish on close; idle keep-alive connections are closed at once.
     forceCloseConnections: 'idle',
+    // Malformed %-escapes and over-long path parameters: the API's error shape (errors.ts).
+    frameworkErrors: handleFrameworkError,
   });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -126,6 +132,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(accountPlugin, { config, db });
   await app.register(profilePlugin, { config, db });
   await app.register(promoCodesPlugin, { config, db });
+  // The JSON API under /api/v1, its OpenAPI document and /docs (see api/index.ts).
+  await app.register(apiPlugin, { config, db, secretKey: options.secretKey });
 
   return app;
 }

@@ -4,9 +4,15 @@
 // page.ts) that forms send back in the hidden field `_csrf` (or scripts in the `x-csrf-token`
 // header). Every route registered after registerCsrf() whose method changes something (anything
 // but GET, HEAD and OPTIONS) checks it before its own handlers run, unless it is exempt: the JSON
-// API under /api/ authenticates with bearer tokens rather than cookies, and a route may opt out
-// with `config: { csrf: false }`. A missing or wrong token is a 403 (code csrf_invalid), and the
-// handler never runs.
+// API under /api/, and a route that opts out with `config: { csrf: false }`. A missing or wrong
+// token is a 403 (code csrf_invalid), and the handler never runs.
+//
+// Why the API needs no token: bearer tokens are never sent by a browser on its own; and the
+// session cookie, which the API also accepts, is SameSite=Lax (not sent with cross-site POST,
+// PATCH, DELETE or fetches); and the API refuses (415) any request but GET, HEAD and OPTIONS
+// that has a Content-Type other than application/json: a type an HTML form cannot send, and a
+// cross-site script can send only after a CORS preflight MovR never approves. See
+// src/web/api/index.ts and docs/api.md.
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { CSRF_SESSION_KEY } from './session.ts';
@@ -25,7 +31,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Requests to this path are not checked for a CSRF token: the JSON API (bearer tokens). */
+/** Requests to this path are not checked for a CSRF token: the JSON API (see the note at the top). */
 export function isCsrfExempt(url: string): boolean {
   const path = url.split('?', 1)[0] ?? '';
   return path === '/api' || path.startsWith('/api/');

@@ -5,7 +5,7 @@
 // preferring application/json) get `{ "error": { "code", "message", "fields"? } }`; browsers get
 // a friendly HTML page. A 5xx never shows internals (no stack, no SQL): it is logged with the
 // error object and answered with a generic message and the request id to quote.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AmbiguousCommitError, TransactionRetriesExhaustedError } from '../db/errors.ts';
 import { DomainError, type DomainErrorKind, type FieldError, ValidationError } from '../movr/errors.ts';
@@ -280,6 +280,37 @@ function decodePath(path: string): string {
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const FRAMEWORK_ERROR_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'The address is not valid: it contains a malformed %-escape.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A part of the address is too long.',
+};
+
+/**
+ * Fastify's `frameworkErrors` option: errors found before any route or hook runs (a malformed
+ * %-escape in the path, a path parameter longer than maxParamLength). JSON clients (the API)
+ * get the one error shape; everyone else gets exactly what Fastify answers by default.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
+  if (status < 500 && wantsJson(request)) {
+    request.log.info({ status, code: error.code }, error.message);
+    void sendProblem(request, reply, {
+      status,
+      code: CODE_BY_STATUS[status] ?? 'bad_request',
+      message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? MESSAGE_BY_STATUS[status] ?? 'The request could not be understood.',
+    });
+    return;
+  }
+  const body = JSON.stringify({
+    error: status >= 500 ? 'Internal Server Error' : 'Bad Request',
+    code: error.code,
+    message: error.message,
+    statusCode: status,
+  });
+  reply.raw.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  reply.raw.end(body);
 }
 
 /** Installs the error handler and the not-found handler on the root instance. */

@@ -1,9 +1,10 @@
 // The MovR data set, row by row: pure functions of (options, table, row index).
 //
 // Shape of the data (defaults and value ranges follow `cockroach workload init movr`):
-// - users, vehicles and promo codes are spread over the 9 cities in contiguous blocks: row i of
-//   n belongs to city floor(i * 9 / n), so the users of a city are a range of indices and "the
-//   k-th user of a city" is found in O(1).
+// - users, vehicles and promo codes are spread over the cities of the region map (by default
+//   the 9 cities of the workload) in contiguous blocks: row i of n belongs to city
+//   floor(i * cities / n), so the users of a city are a range of indices and "the k-th user of a
+//   city" is found in O(1). A generator keeps the map that was active when it was created.
 // - Unlike the workload's data, rides are consistent with vehicle status. Each vehicle draws a
 //   status (available 40%, in_use 55%, lost 5%); in each city the k-th in_use vehicle gets an open
 //   ride by the k-th user of that city. When the city has no k-th user, or there would be more
@@ -20,7 +21,7 @@
 // The planning state is one status byte per vehicle and the list of vehicles with an open ride
 // (an Int32Array): a million rides need no more memory than a few vehicles' worth of bytes.
 import { maskCardNumber } from '../movr/users.ts';
-import { CITIES, type City } from '../movr/cities.ts';
+import { CITIES, type City, cityCentre } from '../movr/cities.ts';
 import { RowRandom, hashString } from './random.ts';
 import {
   FIRST_NAMES,
@@ -104,12 +105,33 @@ export interface PromoCodeRow {
   rulesJson: string;
 }
 
-/** The demo log-ins created on top of the generated users: one per region. */
+/** The demo log-ins created on top of the generated users, one per region of the default map. */
 export const DEMO_ACCOUNTS = [
   { username: 'demo-newyork', city: 'new york' },
   { username: 'demo-sanfrancisco', city: 'san francisco' },
   { username: 'demo-paris', city: 'paris' },
 ] as const;
+
+export interface DemoAccountSpec {
+  readonly username: string;
+  readonly city: string;
+}
+
+/**
+ * One demo log-in per region of a map: DEMO_ACCOUNTS for the regions that have their city,
+ * and `demo-<first city>` in the other regions (e.g. demo-chicago for us-central1).
+ */
+export function demoAccounts(cities: readonly City[] = CITIES): readonly DemoAccountSpec[] {
+  const accounts: DemoAccountSpec[] = [];
+  const regions = [...new Set(cities.map((city) => city.region))];
+  for (const region of regions) {
+    const inRegion = cities.filter((city) => city.region === region);
+    const known = DEMO_ACCOUNTS.find((account) => inRegion.some((city) => city.name === account.city));
+    const first = inRegion[0] as City;
+    accounts.push(known ?? { username: `demo-${first.name.toLowerCase().replace(/[^a-z0-9]+/g, '')}`, city: first.name });
+  }
+  return accounts;
+}
 
 export interface DemoUserRow extends UserRow {
   username: string;
@@ -132,26 +154,19 @@ const STATUS_IN_USE = 1;
 const STATUS_LOST = 2;
 const STATUS_NAMES: readonly VehicleStatus[] = ['available', 'in_use', 'lost'];
 
-const CITY_COUNT = CITIES.length;
-
-/** The city (index into CITIES) that row i of n belongs to: contiguous blocks. */
-export function cityIndexOf(index: number, count: number): number {
-  return Math.floor((index * CITY_COUNT) / count);
+/** The city (index into the cities, by default CITIES) that row i of n belongs to: contiguous blocks. */
+export function cityIndexOf(index: number, count: number, cityCount: number = CITIES.length): number {
+  return Math.floor((index * cityCount) / count);
 }
 
 /** The first row index of city c's block when n rows are spread over the cities. */
-export function cityBlockStart(cityIndex: number, count: number): number {
-  // i is in city c or later ⇔ floor(i*9/n) ≥ c ⇔ i ≥ c*n/9.
-  return Math.ceil((cityIndex * count) / CITY_COUNT);
+export function cityBlockStart(cityIndex: number, count: number, cityCount: number = CITIES.length): number {
+  // i is in city c or later ⇔ floor(i*9/n) ≥ c ⇔ i ≥ c*n/9 (for 9 cities).
+  return Math.ceil((cityIndex * count) / cityCount);
 }
 
-export function cityBlockSize(cityIndex: number, count: number): number {
-  return cityBlockStart(cityIndex + 1, count) - cityBlockStart(cityIndex, count);
-}
-
-
-function cityAt(index: number): City {
-  return CITIES[index] as City;
+export function cityBlockSize(cityIndex: number, count: number, cityCount: number = CITIES.length): number {
+  return cityBlockStart(cityIndex + 1, count, cityCount) - cityBlockStart(cityIndex, count, cityCount);
 }
 
 function nonNegativeInteger(name: string, value: number): void {
@@ -162,14 +177,18 @@ export class MovrGenerator {
   readonly options: Readonly<GenerateOptions>;
   /** How many rides are open (rides 0..openRides-1); each belongs to one in_use vehicle. */
   readonly openRides: number;
-  /** Cities (indices into CITIES) that have both users and vehicles: where closed rides go. */
+  /** The cities rows are spread over: the active map's when the generator was created. */
+  readonly cities: readonly City[];
+  /** The demo log-ins, one per region of those cities. */
+  readonly demoAccounts: readonly DemoAccountSpec[];
+  /** Cities (indices into `cities`) that have both users and vehicles: where closed rides go. */
   readonly rideCities: readonly number[];
 
   private readonly base: number;
   private readonly status: Uint8Array;
   /** Vehicle index of open ride r. */
   private readonly openRideVehicles: Int32Array;
-  /** First open ride of each city (CITY_COUNT + 1 entries). */
+  /** First open ride of each city (cities.length + 1 entries). */
   private readonly openRideCityStart: Int32Array;
   private readonly closedRides: number;
   private readonly pointsPerRide: number;
@@ -196,6 +215,9 @@ export class MovrGenerator {
       );
     }
     this.options = Object.freeze({ ...options, baseTime: new Date(base) });
+    this.cities = CITIES;
+    this.demoAccounts = demoAccounts(this.cities);
+    const cityCount = this.cities.length;
     this.base = base;
     this.rng = new RowRandom(options.seed);
     this.aux = new RowRandom(options.seed);
@@ -203,13 +225,13 @@ export class MovrGenerator {
     const { numUsers, numVehicles, numRides, numHistories } = options;
     this.status = new Uint8Array(numVehicles);
     const openVehicles: number[] = [];
-    const openCityStart = new Int32Array(CITY_COUNT + 1);
+    const openCityStart = new Int32Array(cityCount + 1);
     const rideCities: number[] = [];
-    for (let c = 0; c < CITY_COUNT; c++) {
+    for (let c = 0; c < cityCount; c++) {
       openCityStart[c] = openVehicles.length;
-      const usersInCity = cityBlockSize(c, numUsers);
-      const first = cityBlockStart(c, numVehicles);
-      const end = cityBlockStart(c + 1, numVehicles);
+      const usersInCity = this.blockSize(c, numUsers);
+      const first = this.blockStart(c, numVehicles);
+      const end = this.blockStart(c + 1, numVehicles);
       if (usersInCity > 0 && end > first) rideCities.push(c);
       let opened = 0;
       for (let j = first; j < end; j++) {
@@ -225,10 +247,10 @@ export class MovrGenerator {
         }
       }
     }
-    openCityStart[CITY_COUNT] = openVehicles.length;
+    openCityStart[cityCount] = openVehicles.length;
     if (numRides > 0 && rideCities.length === 0) {
       throw new RangeError(
-        `Cannot generate ${numRides} rides: no city has both users and vehicles (${numUsers} users and ${numVehicles} vehicles are spread over ${CITY_COUNT} cities)`,
+        `Cannot generate ${numRides} rides: no city has both users and vehicles (${numUsers} users and ${numVehicles} vehicles are spread over ${cityCount} cities)`,
       );
     }
     this.openRideVehicles = Int32Array.from(openVehicles);
@@ -244,6 +266,22 @@ export class MovrGenerator {
     }
   }
 
+  private cityAt(index: number): City {
+    return this.cities[index] as City;
+  }
+
+  private indexOf(index: number, count: number): number {
+    return cityIndexOf(index, count, this.cities.length);
+  }
+
+  private blockStart(cityIndex: number, count: number): number {
+    return cityBlockStart(cityIndex, count, this.cities.length);
+  }
+
+  private blockSize(cityIndex: number, count: number): number {
+    return cityBlockSize(cityIndex, count, this.cities.length);
+  }
+
   // ---- users -----------------------------------------------------------------------------
 
   userId(index: number): string {
@@ -255,7 +293,7 @@ export class MovrGenerator {
     const id = rng.uuid();
     return {
       id,
-      city: cityAt(cityIndexOf(index, this.options.numUsers)).name,
+      city: this.cityAt(this.indexOf(index, this.options.numUsers)).name,
       name: personName(rng),
       address: streetAddress(rng),
       creditCard: maskCardNumber(rng.digits(16)),
@@ -264,8 +302,8 @@ export class MovrGenerator {
 
   /** The index of a random regular user of city c drawn from `rng`, or -1 if the city has none. */
   private randomUserOf(rng: RowRandom, cityIndex: number): number {
-    const count = cityBlockSize(cityIndex, this.options.numUsers);
-    return count === 0 ? -1 : cityBlockStart(cityIndex, this.options.numUsers) + rng.int(count);
+    const count = this.blockSize(cityIndex, this.options.numUsers);
+    return count === 0 ? -1 : this.blockStart(cityIndex, this.options.numUsers) + rng.int(count);
   }
 
   // ---- vehicles --------------------------------------------------------------------------
@@ -285,7 +323,7 @@ export class MovrGenerator {
     const rng = this.rng.reset(KEY_VEHICLES, index);
     rng.next(); // the status draw, already planned in the constructor
     const id = rng.uuid();
-    const cityIndex = cityIndexOf(index, this.options.numVehicles);
+    const cityIndex = this.indexOf(index, this.options.numVehicles);
     const type = rng.pick(VEHICLE_TYPES);
     const color = rng.pick(VEHICLE_COLORS);
     const extJson =
@@ -297,7 +335,7 @@ export class MovrGenerator {
     const creationTime = this.base - rng.between(31 * DAY, 730 * DAY);
     return {
       id,
-      city: cityAt(cityIndex).name,
+      city: this.cityAt(cityIndex).name,
       type,
       ownerId: owner < 0 ? null : this.userId(owner),
       creationTime,
@@ -312,7 +350,7 @@ export class MovrGenerator {
   /** The city index of ride r. */
   private rideCityIndex(ride: number): number {
     if (ride < this.openRides) {
-      return cityIndexOf(this.openRideVehicles[ride] as number, this.options.numVehicles);
+      return this.indexOf(this.openRideVehicles[ride] as number, this.options.numVehicles);
     }
     const q = ride - this.openRides;
     return this.rideCities[Math.floor((q * this.rideCities.length) / this.closedRides)] as number;
@@ -345,7 +383,7 @@ export class MovrGenerator {
   ride(index: number): RideRow {
     const rng = this.rideCore(this.rng, index);
     const id = this.coreId;
-    const city = cityAt(this.coreCity).name;
+    const city = this.cityAt(this.coreCity).name;
     const startTime = this.coreStart;
     if (index < this.openRides) {
       const vehicleIndex = this.openRideVehicles[index] as number;
@@ -356,7 +394,7 @@ export class MovrGenerator {
         id,
         city,
         vehicleCity: city,
-        riderId: this.userId(cityBlockStart(cityIndex, this.options.numUsers) + k),
+        riderId: this.userId(this.blockStart(cityIndex, this.options.numUsers) + k),
         vehicleId: vehicle.id,
         startAddress: vehicle.currentLocation,
         endAddress: null,
@@ -366,8 +404,8 @@ export class MovrGenerator {
       };
     }
     const rider = this.randomUserOf(rng, this.coreCity);
-    const vehicleCount = cityBlockSize(this.coreCity, this.options.numVehicles);
-    const vehicleIndex = cityBlockStart(this.coreCity, this.options.numVehicles) + rng.int(vehicleCount);
+    const vehicleCount = this.blockSize(this.coreCity, this.options.numVehicles);
+    const vehicleIndex = this.blockStart(this.coreCity, this.options.numVehicles) + rng.int(vehicleCount);
     const cents = rng.int(10_000);
     const startAddress = streetAddress(rng);
     const endAddress = streetAddress(rng);
@@ -394,9 +432,11 @@ export class MovrGenerator {
     const points = this.pointsPerRide + (ride < this.ridesWithExtraPoint ? 1 : 0);
     const rideRng = this.rideCore(this.aux, ride);
     // The ride's path: a start near the city centre and a heading, from the ride's own stream.
-    const city = cityAt(this.coreCity);
-    const originLat = city.lat + (rideRng.float() - 0.5) * 0.06;
-    const originLong = city.long + (rideRng.float() - 0.5) * 0.08;
+    const city = this.cityAt(this.coreCity);
+    // Cities without known coordinates get a stand-in centre derived from their name.
+    const centre = cityCentre(city);
+    const originLat = centre.lat + (rideRng.float() - 0.5) * 0.06;
+    const originLong = centre.long + (rideRng.float() - 0.5) * 0.08;
     const heading = rideRng.float() * 2 * Math.PI;
     const rng = this.rng.reset(KEY_HISTORIES, index);
     const step = 0.0004 * (point + 1);
@@ -433,8 +473,8 @@ export class MovrGenerator {
   // ---- demo accounts ---------------------------------------------------------------------
 
   demoUser(index: number): DemoUserRow {
-    const account = DEMO_ACCOUNTS[index];
-    if (!account) throw new RangeError(`There are ${DEMO_ACCOUNTS.length} demo accounts`);
+    const account = this.demoAccounts[index];
+    if (!account) throw new RangeError(`There are ${this.demoAccounts.length} demo accounts`);
     const rng = this.rng.reset(KEY_DEMO_USERS, index);
     return {
       id: rng.uuid(),

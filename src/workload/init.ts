@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../db/schema.ts';
 import { hashPassword } from '../movr/passwords.ts';
-import { DEMO_ACCOUNTS, type GenerateOptions, MovrGenerator, fixedDemoPassword } from './generate.ts';
+import { type GenerateOptions, MovrGenerator, fixedDemoPassword } from './generate.ts';
 
 export interface InitOptions extends GenerateOptions {
   /** Delete every row of every MovR table first. Without it, existing MovR data is an error. */
@@ -103,7 +103,7 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
   };
 
   const { numUsers, numVehicles, numRides, numHistories, numPromoCodes } = generator.options;
-  const demoUsers = DEMO_ACCOUNTS.map((_, i) => generator.demoUser(i));
+  const demoUsers = generator.demoAccounts.map((_, i) => generator.demoUser(i));
 
   await load({
     table: 'users',
@@ -200,7 +200,7 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
     },
   });
 
-  const passwords = DEMO_ACCOUNTS.map((_, i) =>
+  const passwords = generator.demoAccounts.map((_, i) =>
     options.demoPasswords === 'fixed' ? fixedDemoPassword(i) : randomBytes(18).toString('base64url'),
   );
   const hashes = await Promise.all(passwords.map((password) => hashPassword(password)));

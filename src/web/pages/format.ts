@@ -1,15 +1,23 @@
 // Presentation helpers shared by the pages.
 import type { RegionName } from '../../movr/cities.ts';
 
-const REGION_LABELS: Readonly<Record<RegionName, string>> = {
-  'us-east1': 'US East',
-  'us-west1': 'US West',
-  'europe-west1': 'Europe West',
-};
+const REGION_WORDS: Readonly<Record<string, string>> = { us: 'US', eu: 'EU', ap: 'AP', sa: 'SA' };
 
-/** 'us-east1' → 'US East'. */
+/**
+ * A region's name as people read it: 'us-east1' → 'US East', 'europe-west1' → 'Europe West',
+ * 'us-central1' → 'US Central', 'us-east4' → 'US East 4' (a zone number other than 1 is kept).
+ */
 export function regionLabel(region: RegionName): string {
-  return REGION_LABELS[region];
+  const words = region.split('-').filter(Boolean);
+  const last = words.at(-1) ?? '';
+  const number = /\d+$/.exec(last)?.[0];
+  if (number !== undefined) words[words.length - 1] = last.slice(0, -number.length);
+  const label = words
+    .filter(Boolean)
+    .map((word) => REGION_WORDS[word] ?? word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+  if (label === '') return region;
+  return number === undefined || number === '1' ? label : `${label} ${number}`;
 }
 
 const UPPER_CASE_WORDS = new Set(['dc']);

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/connect.ts';
+import { asOfSystemTime } from '../../db/regions.ts';
 import { DomainError, NotFoundError } from '../../movr/errors.ts';
 import { type PromoCode, type UserPromoCode, addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../movr/promo-codes.ts';
 import { logOut, requireUser, userOf } from '../auth.ts';
@@ -34,7 +35,9 @@ export function discountLabel(promo: Pick<PromoCode, 'percentOff'>): string {
   return promo.percentOff > 0 ? `${promo.percentOff.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off` : 'No discount';
 }
 
-export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { db }) => {
+export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+  // MOVR_FOLLOWER_READS=1 on CockroachDB: the list of active codes may be a few seconds stale.
+  const asOf = asOfSystemTime(db, config.followerReads);
   async function renderPage(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -43,7 +46,7 @@ export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Datab
     const user = request.currentUser;
     const now = new Date();
     const [active, mine] = await Promise.all([
-      listActivePromoCodes(db.orm, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now }),
+      listActivePromoCodes(db.orm, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now, asOf }),
       user ? listUserPromoCodes(db.orm, user, { now }) : Promise.resolve([] as UserPromoCode[]),
     ]);
     const added = new Set(mine.map((promo) => promo.code));

@@ -1,0 +1,279 @@
+// Helpers for the JSON API tests: an app per test file, an API client that checks every
+// response against the zod schema its route declares, users with tokens, rows, and a digest
+// of the whole database to prove that a refused request changed nothing.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { z } from 'zod';
+import { type Config, parseConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/connect.ts';
+import { TABLE_NAMES_CHILDREN_FIRST, type PromoRules, promoCodes, users, vehicles } from '../../src/db/schema.ts';
+import { issueToken, tokenSigningKey } from '../../src/movr/api-tokens.ts';
+import { type ApiRoute, apiRoutes } from '../../src/web/api/index.ts';
+import { ErrorBodySchema } from '../../src/web/api/schemas.ts';
+import { buildApp } from '../../src/web/app.ts';
+
+export const SECRET = 'api-test-secret-key-0123456789abcdefghijkl';
+export const TOKEN_KEY = tokenSigningKey(SECRET);
+export const PASSWORD = 'Tr0mbone-Lantern-42';
+/** Luhn-valid. */
+export const VISA = '4111 1111 1111 1111';
+
+const homes: string[] = [];
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  const home = mkdtempSync(path.join(tmpdir(), 'movr-api-'));
+  homes.push(home);
+  return parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...env });
+}
+
+/** Removes the MOVR_HOME folders testConfig made (call in afterAll). */
+export function removeTestHomes(): void {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+}
+
+export async function apiApp(db: Database, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const app = await buildApp({ config: testConfig(env), db, secretKey: SECRET, logger: false });
+  await app.ready();
+  return app;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes and their schemas
+
+function patternOf(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
+/** The API route that serves this method and URL (static routes win over parametric ones). */
+export function routeFor(app: FastifyInstance, method: string, url: string): ApiRoute | undefined {
+  const pathname = url.split('?', 1)[0] ?? '';
+  const candidates = apiRoutes(app).filter((route) => route.method === method.toUpperCase() && patternOf(route.url).test(pathname));
+  return candidates.sort((a, b) => a.url.split(':').length - b.url.split(':').length)[0];
+}
+
+/** The zod schema a route declares for a status code. */
+export function responseSchema(route: ApiRoute, status: number): z.ZodType | undefined {
+  const response = route.schema?.response as Record<string, z.ZodType> | undefined;
+  return response?.[String(status)];
+}
+
+export interface ApiResponse {
+  status: number;
+  /** The parsed JSON body; undefined when empty. */
+  body: any;
+  headers: LightMyRequestResponse['headers'];
+  raw: LightMyRequestResponse;
+}
+
+/**
+ * Checks a response against its route's declared schema: the status must be declared and the
+ * body must parse. Answers outside any route (404) must have the error shape.
+ */
+export function checkAgainstSchema(app: FastifyInstance, method: string, url: string, response: LightMyRequestResponse): void {
+  const route = routeFor(app, method, url);
+  const where = `${method} ${url} → ${response.statusCode}: ${response.body.slice(0, 500)}`;
+  if (response.statusCode >= 400) {
+    expect(response.headers['content-type'], where).toMatch(/^application\/json/);
+    expect(ErrorBodySchema.safeParse(response.json()).success, where).toBe(true);
+  }
+  if (!route) {
+    expect(response.statusCode, `no API route for ${where}`).toBe(404);
+    return;
+  }
+  const schema = responseSchema(route, response.statusCode);
+  expect(schema, `status not declared for ${route.method} ${route.url}: ${where}`).toBeDefined();
+  const body = response.body === '' ? undefined : (JSON.parse(response.body) as unknown);
+  const parsed = schema?.safeParse(body);
+  expect(parsed?.success, `${where}\n${parsed?.error?.message ?? ''}`).toBe(true);
+}
+
+let ipCounter = 0;
+/** A client IP of its own, so the per-IP limits of one test do not touch another's. */
+export function uniqueIp(): string {
+  ipCounter++;
+  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON unless `raw`. */
+  body?: unknown;
+  /** A raw payload, sent as is (set content-type yourself). */
+  raw?: string | Buffer;
+}
+
+/** Calls the API through app.inject() as one client (one IP, optionally a token or cookie). */
+export class ApiClient {
+  constructor(
+    readonly app: FastifyInstance,
+    readonly options: { token?: string; cookie?: string; ip?: string } = {},
+  ) {
+    this.ip = options.ip ?? uniqueIp();
+  }
+
+  readonly ip: string;
+
+  withToken(token: string | undefined): ApiClient {
+    return new ApiClient(this.app, { ...this.options, token, ip: this.ip });
+  }
+
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (this.options.cookie) headers.cookie = this.options.cookie;
+    let payload: string | Buffer | undefined;
+    if (options.raw !== undefined) payload = options.raw;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    Object.assign(headers, options.headers);
+    const inject: InjectOptions = {
+      method: method as InjectOptions['method'],
+      url,
+      headers,
+      remoteAddress: this.ip,
+      ...(payload === undefined ? {} : { payload }),
+    };
+    const raw = await this.app.inject(inject);
+    checkAgainstSchema(this.app, method, url, raw);
+    return {
+      status: raw.statusCode,
+      body: raw.body === '' ? undefined : JSON.parse(raw.body),
+      headers: raw.headers,
+      raw,
+    };
+  }
+
+  get(url: string, options?: RequestOptions) {
+    return this.request('GET', url, options);
+  }
+
+  post(url: string, body?: unknown, options: RequestOptions = {}) {
+    return this.request('POST', url, { ...options, body });
+  }
+
+  patch(url: string, body?: unknown, options: RequestOptions = {}) {
+    return this.request('PATCH', url, { ...options, body });
+  }
+
+  delete(url: string, options?: RequestOptions) {
+    return this.request('DELETE', url, options);
+  }
+}
+
+/** The body's error code, for terse assertions. */
+export function errorCode(response: ApiResponse): string | undefined {
+  return response.body?.error?.code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+let usernameCounter = 0;
+export function uniqueUsername(prefix = 'rider'): string {
+  usernameCounter++;
+  return `${prefix}${usernameCounter}${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export interface TestUser {
+  id: string;
+  city: string;
+  username: string | null;
+  token: string;
+  client: ApiClient;
+}
+
+/** Registers and logs in through the API (argon2: tens of milliseconds). */
+export async function registeredUser(
+  app: FastifyInstance,
+  overrides: { city?: string; name?: string; username?: string } = {},
+): Promise<TestUser> {
+  const anonymous = new ApiClient(app);
+  const username = overrides.username ?? uniqueUsername();
+  const registered = await anonymous.post('/api/v1/auth/register', {
+    username,
+    password: PASSWORD,
+    name: overrides.name ?? 'Test Rider',
+    city: overrides.city ?? 'new york',
+    address: '1 Main Street',
+  });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  const login = await anonymous.post('/api/v1/auth/login', { username, password: PASSWORD });
+  expect(login.status, JSON.stringify(login.body)).toBe(200);
+  return {
+    id: registered.body.user.id,
+    city: registered.body.user.city,
+    username,
+    token: login.body.token,
+    client: anonymous.withToken(login.body.token),
+  };
+}
+
+/** A user row with a token but no credentials: fast, for tests that need many riders. */
+export async function quickUser(app: FastifyInstance, db: Database, city = 'new york', name = 'Quick Rider'): Promise<TestUser> {
+  const id = randomUUID();
+  await db.orm.insert(users).values({ id, city, name, address: '2 Side Street' });
+  const { token } = await issueToken(db, { city, id }, TOKEN_KEY);
+  return { id, city, username: null, token, client: new ApiClient(app, { token }) };
+}
+
+export async function insertVehicle(
+  db: Database,
+  values: { city?: string; status?: string; ownerId?: string | null; type?: string; location?: string } = {},
+): Promise<string> {
+  const id = randomUUID();
+  await db.orm.insert(vehicles).values({
+    id,
+    city: values.city ?? 'new york',
+    type: values.type ?? 'scooter',
+    ownerId: values.ownerId ?? null,
+    status: values.status ?? 'available',
+    creationTime: new Date(),
+    currentLocation: values.location ?? '10 Park Avenue',
+    ext: { color: 'red' },
+  });
+  return id;
+}
+
+export async function insertPromoCode(
+  db: Database,
+  code: string,
+  options: { percent?: string; rules?: PromoRules | null; creationTime?: Date | null; expirationTime?: Date | null } = {},
+): Promise<void> {
+  await db.orm.insert(promoCodes).values({
+    code,
+    description: `${code} description`,
+    creationTime: options.creationTime === undefined ? new Date('2020-01-01T00:00:00Z') : options.creationTime,
+    expirationTime: options.expirationTime === undefined ? null : options.expirationTime,
+    rules: options.rules === undefined ? { type: 'percent_discount', value: options.percent ?? '10%' } : options.rules,
+  });
+}
+
+/** One digest per table of every row, in one round trip: equal digests, equal data. */
+export async function digest(db: Database): Promise<Record<string, string>> {
+  const parts = TABLE_NAMES_CHILDREN_FIRST.map(
+    (table) =>
+      `SELECT '${table}' AS t, count(*)::int AS n, coalesce(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), '') AS d FROM ${table} x`,
+  );
+  const rows = await db.execute(parts.join(' UNION ALL '));
+  return Object.fromEntries(rows.map((row) => [String(row.t), `${String(row.n)}:${String(row.d)}`]));
+}
+
+export async function count(db: Database, sqlText: string, params: unknown[] = []): Promise<number> {
+  const rows = await db.execute(sqlText, params);
+  return Number(rows[0]?.n);
+}
+
+/** `/api/v1/…/{city}/{id}` with the city URL-encoded. */
+export function cityPath(prefix: string, city: string, id: string, suffix = ''): string {
+  return `/api/v1/${prefix}/${encodeURIComponent(city)}/${id}${suffix}`;
+}
