@@ -67,6 +67,7 @@ const envSchema = z
     ),
     DATABASE_POOL_SIZE: z.preprocess(blankAsUndefined, integer('DATABASE_POOL_SIZE', 1, 1000).default(10)),
     MOVR_TX_MAX_ATTEMPTS: z.preprocess(blankAsUndefined, integer('MOVR_TX_MAX_ATTEMPTS', 1, 100).default(10)),
+    MOVR_API_RATE_LIMIT: z.preprocess(blankAsUndefined, integer('MOVR_API_RATE_LIMIT', 0, 10_000_000).default(600)),
     MOVR_PRICE_LIST: z.preprocess(
       blankAsUndefined,
       z
@@ -116,6 +117,8 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly poolSize: number;
   readonly transactionMaxAttempts: number;
+  /** JSON API requests per minute per client address; 0 turns the limit off (e.g. for load tests). */
+  readonly apiRateLimitPerMinute: number;
   /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
   readonly priceList: PriceList;
 }
@@ -157,6 +160,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     poolSize: e.DATABASE_POOL_SIZE,
     transactionMaxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
+    apiRateLimitPerMinute: e.MOVR_API_RATE_LIMIT,
     priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
   });
 }

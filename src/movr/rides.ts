@@ -171,7 +171,9 @@ export async function startRide(
   } catch (error) {
     // A race the checks above lost: the partial unique indexes had the last word.
     if (sqlState(error) === UNIQUE_VIOLATION) {
-      throw violatedConstraint(error) === 'rides_one_open_ride_per_rider' ? rideAlreadyOpen() : vehicleTaken();
+      const constraint = violatedConstraint(error);
+      if (constraint === 'rides_one_open_ride_per_rider') throw rideAlreadyOpen();
+      if (constraint === 'rides_one_open_ride_per_vehicle') throw vehicleTaken();
     }
     throw error;
   }

@@ -133,7 +133,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(profilePlugin, { config, db });
   await app.register(promoCodesPlugin, { config, db });
   // The JSON API under /api/v1, its OpenAPI document and /docs (see api/index.ts).
-  await app.register(apiPlugin, { config, db, secretKey: options.secretKey });
+  await app.register(apiPlugin, {
+    config,
+    db,
+    secretKey: options.secretKey,
+    rateLimit: { max: config.apiRateLimitPerMinute || Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 },
+  });
 
   return app;
 }

@@ -7,7 +7,7 @@
 // error object and answered with a generic message and the request id to quote.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AmbiguousCommitError, TransactionRetriesExhaustedError } from '../db/errors.ts';
+import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
 import { DomainError, type DomainErrorKind, type FieldError, ValidationError } from '../movr/errors.ts';
 import { pageContext } from './page.ts';
 
@@ -80,6 +80,9 @@ export const NOT_FOUND: HttpProblem = Object.freeze({
   message: MESSAGE_BY_STATUS[404] ?? 'Not found.',
 });
 
+/** SQLSTATEs for text the database refuses to store: 22021 character_not_in_repertoire, 22P05 untranslatable_character. */
+const TEXT_THE_DATABASE_CANNOT_STORE = new Set(['22021', '22P05']);
+
 /** A form was sent without the CSRF token of a page MovR rendered for this session (see csrf.ts). */
 export const CSRF_INVALID: HttpProblem = Object.freeze({
   status: 403,
@@ -145,6 +148,10 @@ export function problemFor(error: unknown): HttpProblem {
         message: issue.message ?? 'Invalid value',
       })),
     };
+  }
+  if (TEXT_THE_DATABASE_CANNOT_STORE.has(sqlState(error) ?? '')) {
+    // e.g. a NUL character: PostgreSQL cannot store it in text, so it is the input's fault.
+    return { status: 400, code: 'validation_failed', message: 'The text contains characters that cannot be stored (such as NUL).' };
   }
   if (error instanceof TransactionRetriesExhaustedError) {
     return {
