@@ -49,6 +49,15 @@ describe('movr command', () => {
     expect(unknown.stderr).toContain("Unknown option '--rides'");
   });
 
+  it('prints the geo-partitioning DDL without a database, and refuses to apply it to a non-CockroachDB one', async () => {
+    const printed = await runMovr(['db', 'regions', '--print', '--style', 'partition-by-list']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toMatch(/PARTITION BY LIST \(city\)/);
+    const applied = await runMovr(['db', 'regions', '--apply', '--db', 'pglite:memory']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('needs CockroachDB');
+  });
+
   it('explains an unreachable database without a stack trace', async () => {
     const result = await runMovr(['db', 'migrate', '--db', 'postgres://nobody@127.0.0.1:1/movr']);
     expect(result.code).toBe(1);

@@ -4,7 +4,6 @@
 // users (city, id)), so owners add vehicles in their home city.
 import { randomUUID } from 'node:crypto';
 import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
-import pg from 'pg';
 import type { Database, Executor } from '../db/connect.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
@@ -158,16 +157,6 @@ export function prepareCityVehiclesRead(db: Executor): CityVehiclesRead {
     .limit(CITY_VEHICLES_LIMIT)
     .prepare('movr_city_vehicles');
   const text = query.getQuery().sql.replace(/\$2\b/, String(CITY_VEHICLES_LIMIT));
-  // On PostgreSQL and CockroachDB the same statement goes straight to node-postgres's pool (the
-  // Drizzle handle's $client), as a named statement with rows as arrays: at ten thousand reads a
-  // second, Drizzle's per-call work (query config, tracing, row mapping) was a sixth of the
-  // client's CPU per read, and the load generator must not be what limits the read rate.
-  const client = (db as { $client?: unknown }).$client;
-  if (client instanceof pg.Pool) {
-    const read = async (city: string) =>
-      (await client.query({ name: 'movr_city_vehicles_lean', text, values: [city], rowMode: 'array' })).rowCount ?? 0;
-    return Object.assign(read, { sql: text });
-  }
   const read = async (city: string) => (await query.execute({ city })).length;
   return Object.assign(read, { sql: text });
 }
