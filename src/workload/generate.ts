@@ -496,11 +496,11 @@ export function fixedDemoPassword(index: number): string {
   return `movr-demo-${rng.pick(PROMO_ADJECTIVES)}-${rng.pick(PROMO_NOUNS)}`;
 }
 
-function personName(rng: RowRandom): string {
+export function personName(rng: RowRandom): string {
   return `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
 }
 
-function streetAddress(rng: RowRandom): string {
+export function streetAddress(rng: RowRandom): string {
   return `${rng.between(1, 9999)} ${rng.pick(STREET_NAMES)} ${rng.pick(STREET_SUFFIXES)}`;
 }
 

@@ -4,17 +4,14 @@
 import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
 import { DomainError } from '../movr/errors.ts';
 import { CITIES, cityCentre } from '../movr/cities.ts';
+import { personName, streetAddress } from './generate.ts';
 import type { WriteOperation } from './mix.ts';
 import type { RowRandom } from './random.ts';
 import type { RetryCounts } from './stats.ts';
 import {
-  FIRST_NAMES,
-  LAST_NAMES,
   PROMO_ADJECTIVES,
   PROMO_NOUNS,
   PROMO_PHRASES,
-  STREET_NAMES,
-  STREET_SUFFIXES,
 } from './words.ts';
 
 export interface RideHandle {
@@ -118,13 +115,8 @@ export function classifyFailure(error: unknown): Classified {
 // ---------------------------------------------------------------------------------------------
 // Random values both targets use.
 
-export function personName(rng: RowRandom): string {
-  return `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
-}
-
-export function streetAddress(rng: RowRandom): string {
-  return `${rng.between(1, 9999)} ${rng.pick(STREET_NAMES)} ${rng.pick(STREET_SUFFIXES)}`;
-}
+// Names and addresses come from the data generator, so loaded and generated rows look alike.
+export { personName, streetAddress };
 
 /** A point within about 5 km of the city's centre. */
 export function pointIn(city: string, rng: RowRandom): { lat: number; long: number } {
