@@ -115,6 +115,25 @@ function checkAddress(address: string | null, problems: FieldError[]): void {
   }
 }
 
+/**
+ * The checks signUp and createUser share: name, home city, address and card. Appends what is
+ * wrong to `problems` and returns the values to store (the card masked).
+ */
+function checkedNewUser(
+  input: NewUser,
+  problems: FieldError[],
+): { name: string; address: string | null; creditCard: string | null } {
+  const name = input.name.trim();
+  const address = blankToNull(input.address);
+  const card = blankToNull(input.cardNumber);
+  checkName(name, problems);
+  if (!findCity(input.city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
+  checkAddress(address, problems);
+  const badCard = card ? cardProblem(card) : undefined;
+  if (badCard) problems.push({ path: 'cardNumber', message: badCard });
+  return { name, address, creditCard: card && !badCard ? maskCardNumber(card) : null };
+}
+
 function throwIfAny(problems: FieldError[]): void {
   if (problems.length === 1) throw new ValidationError(problems[0]!.message, problems);
   if (problems.length > 1) throw new ValidationError('Some of the details are not valid.', problems);
@@ -123,29 +142,16 @@ function throwIfAny(problems: FieldError[]): void {
 /** Creates a user with log-in credentials. */
 export async function signUp(db: Database, input: SignUpInput): Promise<User> {
   const username = normalizeUsername(input.username);
-  const name = input.name.trim();
-  const address = blankToNull(input.address);
-  const card = blankToNull(input.cardNumber);
   const problems: FieldError[] = [];
   if (!USERNAME_PATTERN.test(username)) problems.push({ path: 'username', message: `Use ${USERNAME_RULE}.` });
   const weak = passwordProblem(input.password, username);
   if (weak) problems.push({ path: 'password', message: weak });
-  checkName(name, problems);
-  if (!findCity(input.city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
-  checkAddress(address, problems);
-  const badCard = card ? cardProblem(card) : undefined;
-  if (badCard) problems.push({ path: 'cardNumber', message: badCard });
+  const { name, address, creditCard } = checkedNewUser(input, problems);
   throwIfAny(problems);
 
   // Hash outside the transaction: argon2 is deliberately slow and must not hold a connection.
   const passwordHash = await hashPassword(input.password);
-  const user = {
-    id: randomUUID(),
-    city: input.city,
-    name,
-    address,
-    creditCard: card ? maskCardNumber(card) : null,
-  };
+  const user = { id: randomUUID(), city: input.city, name, address, creditCard };
   try {
     await runTransaction(db, 'sign_up', async (tx) => {
       await tx.insert(users).values(user);
@@ -175,17 +181,10 @@ export interface NewUser {
  * signUp for the fields they share, and no password hashing: it costs one short transaction.
  */
 export async function createUser(db: Database, input: NewUser): Promise<User> {
-  const name = input.name.trim();
-  const address = blankToNull(input.address);
-  const card = blankToNull(input.cardNumber);
   const problems: FieldError[] = [];
-  checkName(name, problems);
-  if (!findCity(input.city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
-  checkAddress(address, problems);
-  const badCard = card ? cardProblem(card) : undefined;
-  if (badCard) problems.push({ path: 'cardNumber', message: badCard });
+  const { name, address, creditCard } = checkedNewUser(input, problems);
   throwIfAny(problems);
-  const user = { id: randomUUID(), city: input.city, name, address, creditCard: card ? maskCardNumber(card) : null };
+  const user = { id: randomUUID(), city: input.city, name, address, creditCard };
   await runTransaction(db, 'create_user', async (tx) => {
     await tx.insert(users).values(user);
   });
