@@ -7,7 +7,7 @@
 //
 // Every route needs a logged-in user, and a ride is only ever its rider's: anyone else's ride
 // (and any malformed id) is the friendly 404 page, and nothing is changed.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
@@ -168,11 +168,16 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
     });
   });
 
-  app.get('/rides/:city/:id', { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
-    const city = cityOr404(request.params.city);
-    const id = idOr404(request.params.id, 'ride');
+  /** The logged-in rider's ride named by the path: a 404 for an unknown city, a malformed id or anyone else's ride. */
+  async function requestedRide(request: FastifyRequest, params: { city: string; id: string }) {
+    const city = cityOr404(params.city);
+    const id = idOr404(params.id, 'ride');
     const user = userOf(request);
-    const ride = await getRide(db.orm, user, { city: city.name, id });
+    return { user, ride: await getRide(db.orm, user, { city: city.name, id }) };
+  }
+
+  app.get('/rides/:city/:id', { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
+    const { user, ride } = await requestedRide(request, request.params);
     return renderRide(reply, user, ride);
   });
 
@@ -180,10 +185,7 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
     '/rides/:city/:id/locations',
     { schema: { params: rideParams, body: locationBody }, preHandler: requireUser },
     async (request, reply) => {
-      const city = cityOr404(request.params.city);
-      const id = idOr404(request.params.id, 'ride');
-      const user = userOf(request);
-      const ride = await getRide(db.orm, user, { city: city.name, id });
+      const { user, ride } = await requestedRide(request, request.params);
       const path = ridePath(ride.city, ride.id);
       if (ride.endTime) return reply.flash('info', 'This ride has already ended.').redirect(path, 303);
       const values = formValues(request.body);
@@ -211,11 +213,8 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
     '/rides/:city/:id/end',
     { schema: { params: rideParams, body: endBody }, preHandler: requireUser },
     async (request, reply) => {
-      const city = cityOr404(request.params.city);
-      const id = idOr404(request.params.id, 'ride');
-      const user = userOf(request);
       // Someone else's ride is a 404 before anything else is looked at.
-      const ride = await getRide(db.orm, user, { city: city.name, id });
+      const { user, ride } = await requestedRide(request, request.params);
       const path = ridePath(ride.city, ride.id);
       const alreadyEnded = () => reply.flash('info', 'This ride has already ended. Here is its receipt.').redirect(path, 303);
       if (ride.endTime) return alreadyEnded();
