@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/db/connect.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { initWorkload } from '../src/workload/init.ts';
+import { DEFAULT_REGION_MAP } from '../src/region-map.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,6 +50,7 @@ try {
   const tables = new Map<string, { started: number; finished: number; rows: number }>();
   let lastReport = performance.now();
   const result = await initWorkload(db, {
+    regions: DEFAULT_REGION_MAP,
     seed: integer('seed'),
     numUsers: integer('num-users'),
     numVehicles: integer('num-vehicles'),

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openDatabase } from '../src/db/connect.ts';
-import { CITIES } from '../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../src/region-map.ts';
 import { prepareCityVehiclesRead } from '../src/movr/vehicles.ts';
 import type { Summary } from '../src/workload/stats.ts';
 
@@ -77,11 +77,11 @@ async function pgbenchScript(): Promise<{ file: string; sql: string }> {
   } finally {
     await db.close();
   }
-  const cases = CITIES.map((c, i) => `WHEN ${i} THEN '${c.name}'`).join(' ');
+  const cases = DEFAULT_REGION_MAP.cities.map((c, i) => `WHEN ${i} THEN '${c.name}'`).join(' ');
   const select = sql.replace('$1', `(CASE :c ${cases} END)`);
   if (select === sql || /\$\d/.test(select)) throw new Error(`unexpected parameters in the read: ${sql}`);
   const file = path.join(work, 'read.sql');
-  writeFileSync(file, `\\set c random(0, ${CITIES.length - 1})\n${select};\n`);
+  writeFileSync(file, `\\set c random(0, ${DEFAULT_REGION_MAP.cities.length - 1})\n${select};\n`);
   return { file, sql: select };
 }
 

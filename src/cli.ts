@@ -136,6 +136,7 @@ async function serve(args: string[]): Promise<void> {
       await migrate(db);
       const result = await initWorkload(db, {
         ...DEFAULT_INIT_OPTIONS,
+        regions: config.regionMap,
         drop: false,
         baseTime: currentHour(),
         demoPasswords: 'fixed',
@@ -213,6 +214,7 @@ async function workloadInit(args: string[]): Promise<void> {
     'base-time': { type: 'string' },
     drop: { type: 'boolean', default: false },
   });
+  const config = loadConfig();
   const count = (flag: keyof typeof flags, fallback: number): number => {
     const value = flags[flag];
     if (value === undefined) return fallback;
@@ -236,9 +238,9 @@ async function workloadInit(args: string[]): Promise<void> {
     drop: flags.drop === true,
     baseTime,
     demoPasswords: 'random',
+    regions: config.regionMap,
   };
 
-  const config = loadConfig();
   const db = await openConfigured(config, flags.db);
   const progress = terminalProgress(process.stderr);
   try {
@@ -318,12 +320,12 @@ async function workloadRun(args: string[]): Promise<void> {
       readPercent: decimalNumber('read-percent', flags['read-percent'], DEFAULT_MIX.readPercent),
       weights: flags.weights === undefined ? DEFAULT_MIX.weights : parseWeights(flags.weights),
     }),
-    cities: parseCities(flags.cities),
+    cities: parseCities(flags.cities, config.regionMap),
     ridersPerWorker: wholeNumber('riders-per-worker', flags['riders-per-worker'], DEFAULT_RUN_OPTIONS.ridersPerWorker, 1),
   }));
   let http: HttpTarget | undefined;
   try {
-    http = flags.target === undefined ? undefined : new HttpTarget(flags.target, { connections: options.concurrency });
+    http = flags.target === undefined ? undefined : new HttpTarget(flags.target, { regions: config.regionMap, connections: options.concurrency });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -349,7 +351,7 @@ async function workloadRun(args: string[]): Promise<void> {
       throw new Error(`the database at ${db.displayUrl} has ${pending.length} pending migration statements: run "movr db migrate" first`);
     }
   }
-  const target: WorkloadTarget = http ?? new DirectTarget(db!, { priceList: config.priceList });
+  const target: WorkloadTarget = http ?? new DirectTarget(db!, { regions: config.regionMap, priceList: config.priceList });
 
   const out = (text: string) => process.stdout.write(text);
   const report = flags.json === undefined ? undefined : new JsonReport(flags.json);

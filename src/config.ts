@@ -10,9 +10,11 @@ import {
   type RegionName,
   parseRegionMap,
   regionMapFromJson,
-  useRegionMap,
-} from './movr/cities.ts';
+} from './region-map.ts';
 import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/pricing.ts';
+
+/** JSON API requests per minute per client address, unless MOVR_API_RATE_LIMIT says otherwise. */
+export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 600;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -67,7 +69,10 @@ const envSchema = z
     ),
     DATABASE_POOL_SIZE: z.preprocess(blankAsUndefined, integer('DATABASE_POOL_SIZE', 1, 1000).default(10)),
     MOVR_TX_MAX_ATTEMPTS: z.preprocess(blankAsUndefined, integer('MOVR_TX_MAX_ATTEMPTS', 1, 100).default(10)),
-    MOVR_API_RATE_LIMIT: z.preprocess(blankAsUndefined, integer('MOVR_API_RATE_LIMIT', 0, 10_000_000).default(600)),
+    MOVR_API_RATE_LIMIT: z.preprocess(
+      blankAsUndefined,
+      integer('MOVR_API_RATE_LIMIT', 0, 10_000_000).default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
+    ),
     MOVR_PRICE_LIST: z.preprocess(
       blankAsUndefined,
       z
@@ -197,7 +202,7 @@ function regionMapFromEnv(env: Record<string, string | undefined>): { map?: Regi
   const region = env.MOVR_REGION?.trim();
   if (region) {
     // Against the regions that were given even if the map has other problems.
-    const known = map ? map.map((r) => r.region) : [...new Set(parsed?.regionNames ?? [])];
+    const known = map ? [...map.regionNames] : [...new Set(parsed?.regionNames ?? [])];
     if (!known.includes(region)) {
       problems.push(
         known.length > 0
@@ -210,16 +215,13 @@ function regionMapFromEnv(env: Record<string, string | undefined>): { map?: Regi
 }
 
 /**
- * Reads `.env` (if present; real environment variables win) and process.env, and makes the
- * configured region map the process's active one (useRegionMap). On invalid configuration
- * prints one message naming every wrong setting and exits with code 2.
+ * Reads `.env` (if present; real environment variables win) and process.env. On invalid
+ * configuration prints one message naming every wrong setting and exits with code 2.
  */
 export function loadConfig(envFile = '.env'): Config {
   try {
     if (existsSync(envFile)) process.loadEnvFile(envFile);
-    const config = parseConfig(process.env);
-    useRegionMap(config.regionMap);
-    return config;
+    return parseConfig(process.env);
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `Could not read ${envFile}: ${String(error)}`;
     process.stderr.write(`movr: ${message}\n`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
-import { DEFAULT_REGION_MAP } from '../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../src/region-map.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -118,8 +118,8 @@ describe('parseConfig', () => {
 
     it('is replaced by MOVR_REGIONS, and MOVR_REGION may name any of its regions', () => {
       const config = parseConfig({ MOVR_REGIONS: CENTRAL, MOVR_REGION: 'us-central1' });
-      expect(config.regionMap.map((r) => r.region)).toEqual(['us-east1', 'us-west1', 'europe-west1', 'us-central1']);
-      expect(config.regionMap[3]?.cities.map((c) => c.name)).toEqual(['chicago', 'detroit', 'minneapolis']);
+      expect(config.regionMap.regionNames).toEqual(['us-east1', 'us-west1', 'europe-west1', 'us-central1']);
+      expect(config.regionMap.regions[3]?.cities.map((c) => c.name)).toEqual(['chicago', 'detroit', 'minneapolis']);
       expect(config.region).toBe('us-central1');
       // Replacing, not extending: a region left out is no longer a region.
       expect(problemsOf({ MOVR_REGIONS: 'europe-west1=paris', MOVR_REGION: 'us-east1' })).toEqual([
@@ -130,7 +130,7 @@ describe('parseConfig', () => {
     it('is read from MOVR_REGIONS_FILE', () => {
       const file = jsonFile(JSON.stringify({ regions: { 'us-east1': ['new york'], 'us-central1': ['chicago'] } }));
       const config = parseConfig({ MOVR_REGIONS_FILE: file, MOVR_REGION: 'us-central1' });
-      expect(config.regionMap.map((r) => r.region)).toEqual(['us-east1', 'us-central1']);
+      expect(config.regionMap.regionNames).toEqual(['us-east1', 'us-central1']);
     });
 
     it('names every problem of the map, with every other wrong setting, in one message', () => {

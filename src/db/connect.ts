@@ -24,6 +24,14 @@ export interface QueryResultHKT extends PgQueryResultHKT {
 export type Executor = PgDatabase<QueryResultHKT, Schema>;
 export type Transaction = PgTransaction<QueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 
+/** What a read takes: the database itself, or a transaction it is part of. */
+export type Queryable = Database | Executor;
+
+/** The Drizzle handle of a Queryable. */
+export function executorOf(db: Queryable): Executor {
+  return 'transactionSettings' in db ? db.orm : db;
+}
+
 export type DatabaseKind = 'pglite' | 'postgres' | 'cockroachdb';
 
 export interface TransactionSettings {

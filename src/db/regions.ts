@@ -16,40 +16,14 @@
 // crdb_internal.tables), uses IF NOT EXISTS where CockroachDB has it, and reports a statement
 // that fails because its work is "already" done as already done.
 import { parseArgs } from 'node:util';
-import { type SQL, sql } from 'drizzle-orm';
-import type { RegionMap, RegionName } from '../movr/cities.ts';
+import type { RegionMap, RegionName } from '../region-map.ts';
 import type { Database } from './connect.ts';
 import { pendingMigrations } from './migrate.ts';
+import { CITY_KEYED_TABLES, CITY_LED_INDEXES, GLOBAL_TABLES } from './schema.ts';
 
 export type RegionsStyle = 'regional-by-row' | 'partition-by-list';
 export const REGIONS_STYLES: readonly RegionsStyle[] = ['regional-by-row', 'partition-by-list'];
 export type SurvivalGoal = 'zone' | 'region';
-
-/** Tables whose primary key starts with city: the workload's five, then MovR's own. */
-export const CITY_KEYED_TABLES = [
-  'users',
-  'vehicles',
-  'rides',
-  'vehicle_location_histories',
-  'user_promo_codes',
-  'user_credentials',
-  'ride_receipts',
-  'api_tokens',
-  'idempotency_keys',
-] as const;
-
-/** The one table without a city: read everywhere, written rarely. */
-export const GLOBAL_TABLES = ['promo_codes'] as const;
-
-/** Secondary indexes led by a city column, and that column (all on city-keyed tables). */
-export const CITY_LED_INDEXES: readonly { table: string; index: string; column: 'city' | 'vehicle_city' }[] = [
-  { table: 'vehicles', index: 'vehicles_auto_index_fk_city_ref_users', column: 'city' },
-  { table: 'rides', index: 'rides_auto_index_fk_city_ref_users', column: 'city' },
-  { table: 'rides', index: 'rides_auto_index_fk_vehicle_city_ref_vehicles', column: 'vehicle_city' },
-  { table: 'rides', index: 'rides_one_open_ride_per_vehicle', column: 'vehicle_city' },
-  { table: 'rides', index: 'rides_one_open_ride_per_rider', column: 'city' },
-  { table: 'rides', index: 'rides_rider_start_time', column: 'city' },
-];
 
 /** The promo_codes columns a covering per-region index stores besides the code. */
 const PROMO_CODE_STORED_COLUMNS = ['description', 'creation_time', 'expiration_time', 'rules'];
@@ -120,7 +94,7 @@ export function partitionName(region: RegionName): string {
 // ---- the statements ------------------------------------------------------------------------
 
 function primaryRegionOf(options: RegionsOptions): RegionName {
-  const regions = options.map.map((r) => r.region);
+  const regions = options.map.regionNames;
   const primary = options.primaryRegion ?? regions[0];
   if (primary === undefined) throw new RegionsError('the region map has no regions');
   if (!regions.includes(primary)) {
@@ -135,7 +109,7 @@ function primaryRegionOf(options: RegionsOptions): RegionName {
  * movr --multi-region`, rather than failing the NOT NULL column.
  */
 export function regionCaseExpression(map: RegionMap, primaryRegion: RegionName, column = 'city'): string {
-  const whens = map.map(
+  const whens = map.regions.map(
     ({ region, cities }) =>
       `    WHEN ${column} IN (${cities.map((c) => quoteLiteral(c.name)).join(', ')}) THEN ${quoteLiteral(region)}`,
   );
@@ -143,7 +117,7 @@ export function regionCaseExpression(map: RegionMap, primaryRegion: RegionName, 
 }
 
 function partitionList(map: RegionMap, column: string): string {
-  const partitions = map.map(
+  const partitions = map.regions.map(
     ({ region, cities }) =>
       `  PARTITION ${partitionName(region)} VALUES IN (${cities.map((c) => quoteLiteral(c.name)).join(', ')})`,
   );
@@ -156,13 +130,13 @@ export function regionalByRowStatements(options: RegionsOptions): DdlStatement[]
   const db = quoteIdent(options.database);
   const primary = primaryRegionOf(options);
   const survive = options.survive ?? 'zone';
-  if (survive === 'region' && map.length < 3) {
-    throw new RegionsError(`surviving a region failure needs at least 3 regions; the map has ${map.length}`);
+  if (survive === 'region' && map.regions.length < 3) {
+    throw new RegionsError(`surviving a region failure needs at least 3 regions; the map has ${map.regions.length}`);
   }
   const statements: DdlStatement[] = [
     { kind: 'primary-region', region: primary, sql: `ALTER DATABASE ${db} SET PRIMARY REGION ${quoteIdent(primary)}` },
   ];
-  for (const { region } of map) {
+  for (const region of map.regionNames) {
     if (region === primary) continue;
     statements.push({ kind: 'add-region', region, sql: `ALTER DATABASE ${db} ADD REGION IF NOT EXISTS ${quoteIdent(region)}` });
   }
@@ -200,7 +174,7 @@ export function partitionByListStatements(options: RegionsOptions): DdlStatement
       statements.push({ kind: 'partition', table, index, sql: `ALTER INDEX ${table}@${index} ${partitionList(map, column)}` });
     }
     // table@* reaches the partition of that name in every index of the table.
-    for (const { region } of map) {
+    for (const region of map.regionNames) {
       statements.push({
         kind: 'partition-zone',
         table,
@@ -216,7 +190,7 @@ export function partitionByListStatements(options: RegionsOptions): DdlStatement
     `num_replicas = 3, constraints = ${quoteLiteral(`{"+region=${region}": 1}`)}, ` +
     `lease_preferences = ${quoteLiteral(`[[+region=${region}]]`)}`;
   statements.push({ kind: 'table-zone', table: 'promo_codes', region: primary, sql: `ALTER TABLE promo_codes CONFIGURE ZONE USING ${zone(primary)}` });
-  for (const { region } of map) {
+  for (const region of map.regionNames) {
     if (region === primary) continue;
     const index = `promo_codes_idx_${partitionName(region)}`;
     statements.push(
@@ -255,7 +229,7 @@ export function formatRegionsScript(options: RegionsOptions): string {
           "-- crdb_region column computed from its city, so that each row lives in its city's region",
           '-- whichever region inserted it; promo_codes becomes GLOBAL.',
         ];
-  const regions = options.map.map(
+  const regions = options.map.regions.map(
     ({ region, cities }) =>
       `--   ${region}${region === primary ? ' (primary)' : ''}: ${cities.map((c) => c.name).join(', ')}`,
   );
@@ -337,7 +311,7 @@ async function readState(db: Database, database: string) {
 
 /** Cities in the database's rows that the map does not have (checked on the tables that exist). */
 export async function unmappedCities(db: Database, map: RegionMap): Promise<string[]> {
-  const known = new Set(map.flatMap((r) => r.cities.map((c) => c.name)));
+  const known = new Set(map.cities.map((c) => c.name));
   const found = new Set<string>();
   for (const table of CITY_KEYED_TABLES) {
     try {
@@ -385,7 +359,7 @@ export async function applyRegions(db: Database, options: RegionsOptions, say: S
     } catch {
       clusterRegions = undefined;
     }
-    const missing = clusterRegions ? options.map.map((r) => r.region).filter((r) => !clusterRegions.includes(r)) : [];
+    const missing = clusterRegions ? options.map.regionNames.filter((r) => !clusterRegions.includes(r)) : [];
     if (missing.length > 0) {
       throw new RegionsError(
         `the cluster has no node in ${missing.join(', ')} (its regions: ${clusterRegions?.join(', ') || 'none'}); ` +
@@ -415,9 +389,9 @@ export async function applyRegions(db: Database, options: RegionsOptions, say: S
   if (state) {
     // A crdb_region column from an earlier map (or from the workload, homed by gateway) is not
     // replaced by ADD COLUMN IF NOT EXISTS: say so instead of pretending it is right.
-    const cities = options.map.flatMap((r) => r.cities.map((c) => c.name));
+    const cities = options.map.cities.map((c) => c.name);
     for (const column of state.columns) {
-      if (!(CITY_KEYED_TABLES as readonly string[]).includes(column.table)) continue;
+      if (!CITY_KEYED_TABLES.includes(column.table)) continue;
       const missing = cities.filter((city) => !column.generation.includes(quoteLiteral(city)));
       if (column.generation === '' || missing.length > 0) {
         throw new RegionsError(
@@ -630,13 +604,4 @@ export async function checkInstanceRegion(db: Database, region: RegionName | und
   } catch (error) {
     return `could not check MOVR_REGION ${region} against the database: ${(error as Error).message}`;
   }
-}
-
-/**
- * The follower-read clause for a read that may be slightly stale (promo code listings):
- * `AS OF SYSTEM TIME follower_read_timestamp()` on CockroachDB when enabled (MOVR_FOLLOWER_READS=1),
- * undefined otherwise: a plain read. Only for statements outside read-write transactions.
- */
-export function asOfSystemTime(db: Pick<Database, 'kind'>, enabled: boolean): SQL | undefined {
-  return enabled && db.kind === 'cockroachdb' ? sql`AS OF SYSTEM TIME follower_read_timestamp()` : undefined;
 }

@@ -2,11 +2,13 @@
 // can serve a database that tool created; our own additions are new tables, new nullable
 // columns and new indexes only. Every city-keyed table leads its primary key with `city` so
 // that CockroachDB can geo-partition it.
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   check,
   doublePrecision,
   foreignKey,
+  getTableConfig,
   index,
   integer,
   jsonb,
@@ -235,16 +237,88 @@ export const idempotencyKeys = pgTable(
   ],
 );
 
-/** Every MovR table, children before parents: the order to empty or drop them in. */
-export const TABLE_NAMES_CHILDREN_FIRST = [
-  'idempotency_keys',
-  'api_tokens',
-  'ride_receipts',
-  'vehicle_location_histories',
-  'user_promo_codes',
-  'user_credentials',
-  'rides',
-  'vehicles',
-  'promo_codes',
-  'users',
+// ---- the tables, derived ----------------------------------------------------------------------
+// Lists of tables are read off the declarations above, so a new table cannot be forgotten by the
+// code that empties, geo-partitions or snapshots every table.
+
+/** Every MovR table, parents before children (the order they are declared in). */
+export const TABLES = [
+  users,
+  vehicles,
+  rides,
+  vehicleLocationHistories,
+  promoCodes,
+  userPromoCodes,
+  userCredentials,
+  rideReceipts,
+  apiTokens,
+  idempotencyKeys,
 ] as const;
+
+export type MovrTable = (typeof TABLES)[number];
+
+/** Every MovR table's name, children before parents: the order to empty or drop them in. */
+export const TABLE_NAMES_CHILDREN_FIRST: readonly string[] = Object.freeze(childrenFirst(TABLES).map((table) => getTableName(table)));
+
+/** Tables whose primary key starts with city: each row can live in its city's region. */
+export const CITY_KEYED_TABLES: readonly string[] = Object.freeze(
+  TABLES.filter((table) => primaryKeyColumns(table)[0] === 'city').map((table) => getTableName(table)),
+);
+
+/** Tables without a city: read everywhere, written rarely (promo_codes). */
+export const GLOBAL_TABLES: readonly string[] = Object.freeze(
+  TABLES.map((table) => getTableName(table)).filter((name) => !CITY_KEYED_TABLES.includes(name)),
+);
+
+/** Secondary indexes led by a city column, and that column (all on city-keyed tables). */
+export const CITY_LED_INDEXES: readonly { table: string; index: string; column: 'city' | 'vehicle_city' }[] = Object.freeze(
+  TABLES.flatMap((table) => {
+    const { name, indexes } = getTableConfig(table);
+    return indexes.flatMap((index) => {
+      const first = index.config.columns[0];
+      const column = first && 'name' in first ? first.name : undefined;
+      return column === 'city' || column === 'vehicle_city' ? [{ table: name, index: index.config.name ?? '', column: column as 'city' | 'vehicle_city' }] : [];
+    });
+  }),
+);
+
+/** A table whose rows refer to a user, and its columns that hold the user's (city, id). */
+export interface UserReference {
+  readonly table: MovrTable;
+  readonly city: AnyPgColumn;
+  readonly userId: AnyPgColumn;
+}
+
+/** Every table with a foreign key to users (users(city, id)). */
+export const USER_REFERENCES: readonly UserReference[] = Object.freeze(
+  TABLES.flatMap((table) =>
+    getTableConfig(table)
+      .foreignKeys.map((fk) => fk.reference())
+      .filter((reference) => reference.foreignTable === users)
+      .map((reference) => {
+        const at = (name: string) => reference.columns[reference.foreignColumns.findIndex((column) => column.name === name)];
+        const city = at('city');
+        const userId = at('id');
+        if (!city || !userId) throw new Error(`${getTableName(table)} refers to users without (city, id)`);
+        return { table, city, userId };
+      }),
+  ),
+);
+
+function primaryKeyColumns(table: MovrTable): string[] {
+  return getTableConfig(table).primaryKeys[0]?.columns.map((column) => column.name) ?? [];
+}
+
+/** Children before parents: a table comes before every table it has a foreign key to. */
+function childrenFirst(tables: readonly MovrTable[]): MovrTable[] {
+  const parentsOf = (table: MovrTable) =>
+    getTableConfig(table).foreignKeys.map((fk) => fk.reference().foreignTable).filter((parent) => parent !== table);
+  const placed: MovrTable[] = [];
+  const visit = (table: MovrTable) => {
+    if (placed.includes(table)) return;
+    for (const child of tables) if (parentsOf(child).includes(table)) visit(child);
+    if (!placed.includes(table)) placed.push(table);
+  };
+  for (const table of [...tables].reverse()) visit(table);
+  return placed;
+}

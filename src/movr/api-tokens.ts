@@ -5,10 +5,10 @@
 // refused without a database read. The api_tokens row lets a token be revoked before it expires.
 import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, lt } from 'drizzle-orm';
-import type { Database, Executor } from '../db/connect.ts';
+import { type Database, type Queryable, executorOf } from '../db/connect.ts';
 import { apiTokens } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
-import { AuthenticationError } from './errors.ts';
+import { domainError } from './errors.ts';
 import type { UserRef } from './users.ts';
 
 export const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -63,9 +63,7 @@ export async function issueToken(
   return { token: `movr_${encoded}.${sign(key, encoded)}`, expiresAt };
 }
 
-function invalidToken(): AuthenticationError {
-  return new AuthenticationError('Your token is not valid or has expired. Log in again.', 'invalid_token');
-}
+const invalidToken = () => domainError('invalid_token', { malformed: false });
 
 /** Checks signature and expiry; no database read. */
 function decode(token: string, key: Buffer, now: Date): TokenPayload {
@@ -85,9 +83,9 @@ function decode(token: string, key: Buffer, now: Date): TokenPayload {
 }
 
 /** The owner of a valid, unrevoked, unexpired token; AuthenticationError('invalid_token') otherwise. */
-export async function verifyToken(db: Executor, token: string, key: Buffer, options: { now?: Date } = {}): Promise<TokenOwner> {
+export async function verifyToken(db: Queryable, token: string, key: Buffer, options: { now?: Date } = {}): Promise<TokenOwner> {
   const payload = decode(token, key, options.now ?? new Date());
-  const [row] = await db
+  const [row] = await executorOf(db)
     .select({ id: apiTokens.id })
     .from(apiTokens)
     .where(

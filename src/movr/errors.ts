@@ -1,10 +1,12 @@
-// Errors the domain raises on purpose. Each carries a stable machine-readable `code` and a
-// `kind` that says what sort of problem it is; the web layer (src/web/errors.ts) decides which
-// HTTP status a kind means, so nothing here knows about HTTP. A DomainError's message is written
-// for the person using MovR and may be shown to them as is: never put SQL, stack traces or other
-// internals in it.
+// Errors the domain raises on purpose. Every one has a stable machine-readable code from
+// DOMAIN_ERRORS, which also holds its kind (what sort of problem it is) and the message people
+// see: pages, the API and the workload show error.message and never write their own. The web
+// layer (src/web/errors.ts) decides which HTTP status a kind means, so nothing here knows about
+// HTTP. A message may be shown to anyone as is: never put SQL, stack traces or other internals
+// in it.
+import { cityLabel } from '../region-map.ts';
 
-/** One problem with one input field, e.g. `{ path: 'email', message: 'Enter an email address' }`. */
+/** One problem with one input field, e.g. `{ path: 'name', message: 'Enter your name.' }`. */
 export interface FieldError {
   /** Dotted path of the field in the submitted data ('' for the input as a whole). */
   readonly path: string;
@@ -13,12 +15,83 @@ export interface FieldError {
 
 export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'forbidden' | 'unauthenticated';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Message = string | ((params: any) => string);
+
+interface ErrorSpec<M extends Message = Message> {
+  readonly kind: DomainErrorKind;
+  readonly message: M;
+}
+
+const spec = <M extends Message>(kind: DomainErrorKind, message: M): ErrorSpec<M> => ({ kind, message });
+
+/** A promo code as a message shows it: long ones cut short. */
+const shown = (code: string) => (code.length > 100 ? `${code.slice(0, 40)}…` : code);
+
+/** Every error code of the domain, its kind and its message. */
+export const DOMAIN_ERRORS = {
+  // the generic code of each kind
+  not_found: spec('not_found', 'There is nothing at this address.'),
+  conflict: spec('conflict', 'That clashes with how things are now.'),
+  forbidden: spec('forbidden', 'You are not allowed to do that.'),
+  // not_found
+  city_not_found: spec('not_found', 'There is no such city.'),
+  user_not_found: spec('not_found', 'That user does not exist.'),
+  vehicle_not_found: spec('not_found', 'There is no such vehicle.'),
+  ride_not_found: spec('not_found', 'There is no such ride.'),
+  promo_code_not_found: spec('not_found', (p: { code: string }) => `There is no promo code "${shown(p.code)}".`),
+  // conflict
+  username_taken: spec('conflict', (p: { username: string }) => `The username "${p.username}" is taken. Choose another.`),
+  ride_open: spec('conflict', 'End your ride before deleting your account.'),
+  vehicle_unavailable: spec('conflict', 'Someone just took this vehicle. Please choose another one.'),
+  ride_already_open: spec('conflict', 'You already have a ride in progress. End it before starting another.'),
+  ride_already_ended: spec('conflict', 'This ride has already ended.'),
+  outside_home_city: spec(
+    'conflict',
+    (p: { homeCity: string }) => `You can ride in your home city, ${cityLabel(p.homeCity)}, only: your account and rides live there.`,
+  ),
+  vehicle_retired: spec('conflict', 'This vehicle is already retired.'),
+  vehicle_in_use: spec('conflict', 'Someone is riding this vehicle. Retire it once the ride has ended.'),
+  idempotency_key_reused: spec(
+    'conflict',
+    'This Idempotency-Key was already used for a different request. Use a new key for a new request.',
+  ),
+  promo_code_exists: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" already exists.`),
+  promo_code_expired: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" has expired.`),
+  promo_code_not_active: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" is not valid yet.`),
+  promo_code_already_added: spec('conflict', (p: { code: string }) => `You have already added the promo code "${p.code}".`),
+  // forbidden
+  not_vehicle_owner: spec('forbidden', 'You can only retire your own vehicles.'),
+  cross_site_request: spec('forbidden', 'Requests from other sites cannot use your MovR session. Use a bearer token.'),
+  // unauthenticated
+  invalid_credentials: spec('unauthenticated', 'The username or password is not right.'),
+  invalid_token: spec('unauthenticated', (p: { malformed: boolean }) =>
+    p.malformed ? 'Send the token as Authorization: Bearer <token>.' : 'Your token is not valid or has expired. Log in again.',
+  ),
+  unauthenticated: spec('unauthenticated', 'Log in first: send Authorization: Bearer <token> (see POST /api/v1/auth/login).'),
+  // invalid: the message says what is wrong with which field
+  validation_failed: spec('invalid', 'Some of the details are not valid.'),
+  invalid_json: spec('invalid', 'The request body is not valid JSON.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type DomainErrorCode = keyof typeof DOMAIN_ERRORS;
+
+export const DOMAIN_ERROR_CODES = Object.freeze(Object.keys(DOMAIN_ERRORS) as DomainErrorCode[]);
+
+type ParamsOf<C extends DomainErrorCode> = (typeof DOMAIN_ERRORS)[C]['message'] extends (params: infer P) => string ? [P] : [];
+
+/** The message people see for an error code. */
+export function errorMessage<C extends DomainErrorCode>(code: C, ...params: ParamsOf<C>): string {
+  const message: Message = DOMAIN_ERRORS[code].message;
+  return typeof message === 'function' ? message(params[0]) : message;
+}
+
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
 
   constructor(
     /** Stable, snake_case identifier clients can rely on (e.g. 'vehicle_unavailable'). */
-    readonly code: string,
+    readonly code: DomainErrorCode,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -31,7 +104,7 @@ export abstract class DomainError extends Error {
 export class NotFoundError extends DomainError {
   readonly kind = 'not_found';
 
-  constructor(message: string, code = 'not_found', options?: ErrorOptions) {
+  constructor(message: string, code: DomainErrorCode = 'not_found', options?: ErrorOptions) {
     super(code, message, options);
   }
 }
@@ -40,7 +113,7 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   readonly kind = 'conflict';
 
-  constructor(message: string, code = 'conflict', options?: ErrorOptions) {
+  constructor(message: string, code: DomainErrorCode = 'conflict', options?: ErrorOptions) {
     super(code, message, options);
   }
 }
@@ -49,7 +122,7 @@ export class ConflictError extends DomainError {
 export class ForbiddenError extends DomainError {
   readonly kind = 'forbidden';
 
-  constructor(message: string, code = 'forbidden', options?: ErrorOptions) {
+  constructor(message: string, code: DomainErrorCode = 'forbidden', options?: ErrorOptions) {
     super(code, message, options);
   }
 }
@@ -58,7 +131,7 @@ export class ForbiddenError extends DomainError {
 export class AuthenticationError extends DomainError {
   readonly kind = 'unauthenticated';
 
-  constructor(message: string, code = 'unauthenticated', options?: ErrorOptions) {
+  constructor(message: string, code: DomainErrorCode = 'unauthenticated', options?: ErrorOptions) {
     super(code, message, options);
   }
 }
@@ -70,13 +143,40 @@ export class ValidationError extends DomainError {
   constructor(
     message: string,
     readonly fields: readonly FieldError[] = [],
-    options?: ErrorOptions,
+    options?: ErrorOptions & { code?: 'validation_failed' | 'invalid_json' },
   ) {
-    super('validation_failed', message, options);
+    super(options?.code ?? 'validation_failed', message, options);
   }
 
   /** One field is wrong: the message is the field's message. */
   static field(path: string, message: string): ValidationError {
     return new ValidationError(message, [{ path, message }]);
   }
+
+  /** Several fields may be wrong: the message is the only one's, or a summary. */
+  static fields(fields: readonly FieldError[]): ValidationError {
+    return new ValidationError(fields.length === 1 ? fields[0]!.message : errorMessage('validation_failed'), fields);
+  }
 }
+
+const CLASS_BY_KIND: Record<Exclude<DomainErrorKind, 'invalid'>, new (message: string, code: DomainErrorCode) => DomainError> = {
+  not_found: NotFoundError,
+  conflict: ConflictError,
+  forbidden: ForbiddenError,
+  unauthenticated: AuthenticationError,
+};
+
+/** The error of a code, with its kind and message: `throw domainError('vehicle_unavailable')`. */
+export function domainError<C extends Exclude<DomainErrorCode, 'validation_failed' | 'invalid_json'>>(
+  code: C,
+  ...params: ParamsOf<C>
+): DomainError {
+  const kind = DOMAIN_ERRORS[code].kind as Exclude<DomainErrorKind, 'invalid'>;
+  return new CLASS_BY_KIND[kind](errorMessage(code, ...params), code);
+}
+
+/** Is this the domain error with that code? (Typed: a code that does not exist does not compile.) */
+export function isDomainError<C extends DomainErrorCode>(error: unknown, ...codes: C[]): error is DomainError & { readonly code: C } {
+  return error instanceof DomainError && (codes as DomainErrorCode[]).includes(error.code);
+}
+

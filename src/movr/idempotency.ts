@@ -3,10 +3,10 @@
 // send the request again and receive that response instead of acting twice.
 import { createHash } from 'node:crypto';
 import { and, eq, gt, lte } from 'drizzle-orm';
-import type { Executor, Transaction } from '../db/connect.ts';
+import { type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
 import { idempotencyKeys } from '../db/schema.ts';
-import { ConflictError, ValidationError } from './errors.ts';
+import { ValidationError, domainError } from './errors.ts';
 import type { UserRef } from './users.ts';
 
 export const IDEMPOTENCY_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -33,20 +33,13 @@ export function idempotentRequest(user: UserRef, key: string, operation: string,
   return { user, key, requestHash };
 }
 
-function reused(): ConflictError {
-  return new ConflictError(
-    'This Idempotency-Key was already used for a different request. Use a new key for a new request.',
-    'idempotency_key_reused',
-  );
-}
-
 /** The stored first response to this key, if it is still fresh. */
 export async function storedResponse(
-  db: Executor,
+  db: Queryable,
   request: IdempotentRequest,
   now: Date = new Date(),
 ): Promise<StoredResponse | undefined> {
-  const [row] = await db
+  const [row] = await executorOf(db)
     .select()
     .from(idempotencyKeys)
     .where(
@@ -59,7 +52,7 @@ export async function storedResponse(
     )
     .limit(1);
   if (!row) return undefined;
-  if (row.requestHash !== request.requestHash) throw reused();
+  if (row.requestHash !== request.requestHash) throw domainError('idempotency_key_reused');
   return { statusCode: row.statusCode, body: row.response };
 }
 

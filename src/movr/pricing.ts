@@ -2,9 +2,7 @@
 // best promo code. Money is handled in whole cents; the database stores dollars with two decimals.
 import { z } from 'zod';
 import type { PromoRules } from '../db/schema.ts';
-
-export const VEHICLE_TYPES = ['bike', 'scooter', 'skateboard'] as const;
-export type VehicleType = (typeof VEHICLE_TYPES)[number];
+import { VEHICLE_TYPES, type VehicleType, isVehicleType } from './rules.ts';
 
 export interface Price {
   /** Charged once per ride, in cents. */
@@ -57,7 +55,7 @@ export function chargedMinutes(start: Date, end: Date): number {
  * dearest type by default, rather than for free.
  */
 export function computeFare(priceList: PriceList, type: string | null, start: Date, end: Date, discountPercent = 0): Fare {
-  const price = priceList[(VEHICLE_TYPES as readonly string[]).includes(type ?? '') ? (type as VehicleType) : 'scooter'];
+  const price = priceList[isVehicleType(type) ? type : 'scooter'];
   const minutes = chargedMinutes(start, end);
   const fareCents = price.unlockCents + price.perMinuteCents * minutes;
   const percent = Math.min(100, Math.max(0, discountPercent));

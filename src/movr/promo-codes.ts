@@ -1,14 +1,24 @@
 // Promo codes: the active ones, adding one to an account, and the rider's best one at the end
 // of a ride.
 import { type SQL, and, asc, eq, getTableColumns, gt, isNull, lte, or, sql } from 'drizzle-orm';
-import type { Database, Executor, Transaction } from '../db/connect.ts';
+import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlState } from '../db/errors.ts';
 import { type PromoRules, promoCodes, userPromoCodes } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { z } from 'zod';
+import { domainError } from './errors.ts';
 import { percentDiscount } from './pricing.ts';
+import {
+  type Page,
+  PROMO_CODE_MAX_LENGTH,
+  PercentOff,
+  PromoCodeEntry,
+  PromoCodeName,
+  PromoDescription,
+  pageSize,
+  parseInput,
+} from './rules.ts';
 import { type UserRef, requireActiveUser } from './users.ts';
-import { type Page, pageSize } from './vehicles.ts';
 
 export interface PromoCode {
   readonly code: string;
@@ -25,8 +35,6 @@ export interface UserPromoCode extends PromoCode {
   readonly usageCount: number;
   readonly expired: boolean;
 }
-
-const CODE_MAX_LENGTH = 100;
 
 function toPromoCode(row: typeof promoCodes.$inferSelect): PromoCode {
   return {
@@ -62,19 +70,20 @@ const FIELDS_FROM_SQL_SOURCE = Object.fromEntries(
  * a slightly stale page served by the nearest replica. Without it, a plain read.
  */
 export async function listActivePromoCodes(
-  db: Executor,
+  db: Queryable,
   options: { limit?: number | undefined; cursor?: string | undefined; now?: Date; asOf?: SQL | undefined } = {},
 ): Promise<Page<PromoCode>> {
   const limit = pageSize(options.limit);
   const where = and(activeAt(options.now ?? new Date()), options.cursor ? gt(promoCodes.code, options.cursor) : undefined);
+  const orm = executorOf(db);
   const rows = options.asOf
-    ? ((await db
+    ? ((await orm
         .select(FIELDS_FROM_SQL_SOURCE)
         .from(sql`${promoCodes} ${options.asOf}`)
         .where(where)
         .orderBy(asc(promoCodes.code))
         .limit(limit + 1)) as (typeof promoCodes.$inferSelect)[])
-    : await db
+    : await orm
         .select()
         .from(promoCodes)
         .where(where)
@@ -95,9 +104,21 @@ export interface NewPromoCode {
   expiresAt?: Date | null | undefined;
 }
 
-/** Letters, digits, dots, dashes and underscores: what a rider can type and a URL can carry. */
-const CODE_PATTERN = /^[A-Za-z0-9._-]+$/;
-const DESCRIPTION_MAX_LENGTH = 200;
+const newPromoCodeSchema = z
+  .object({
+    code: PromoCodeName,
+    description: PromoDescription.nullish(),
+    percentOff: PercentOff,
+    startsAt: z.instanceof(Date).optional(),
+    expiresAt: z.instanceof(Date).nullish(),
+  })
+  .superRefine((input, ctx) => {
+    const { startsAt, expiresAt } = input;
+    const invalid = (date: Date | null | undefined) => date instanceof Date && Number.isNaN(date.getTime());
+    if (invalid(startsAt) || invalid(expiresAt) || (startsAt && expiresAt && expiresAt <= startsAt)) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'A promo code must expire after it starts.' });
+    }
+  });
 
 /**
  * Creates a promo code with a percent discount (rules `{"type": "percent_discount", "value":
@@ -109,30 +130,12 @@ export async function createPromoCode(
   input: NewPromoCode,
   options: { now?: Date } = {},
 ): Promise<PromoCode> {
-  const code = input.code.trim();
-  const description = input.description?.trim() || null;
   const now = options.now ?? new Date();
-  const startsAt = input.startsAt ?? now;
-  const expiresAt = input.expiresAt ?? null;
-  const problems = [];
-  if (code.length === 0 || code.length > CODE_MAX_LENGTH || !CODE_PATTERN.test(code)) {
-    problems.push({
-      path: 'code',
-      message: `Use 1 to ${CODE_MAX_LENGTH} letters, digits, dots, dashes or underscores.`,
-    });
-  }
-  if (description && description.length > DESCRIPTION_MAX_LENGTH) {
-    problems.push({ path: 'description', message: `Use at most ${DESCRIPTION_MAX_LENGTH} characters.` });
-  }
-  if (!Number.isFinite(input.percentOff) || input.percentOff <= 0 || input.percentOff > 100) {
-    problems.push({ path: 'percentOff', message: 'The discount must be more than 0% and at most 100%.' });
-  }
-  if (Number.isNaN(startsAt.getTime()) || (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt <= startsAt))) {
-    problems.push({ path: 'expiresAt', message: 'A promo code must expire after it starts.' });
-  }
-  if (problems.length > 0) {
-    throw new ValidationError(problems.length === 1 ? problems[0]!.message : 'Some of the details are not valid.', problems);
-  }
+  const parsed = parseInput(newPromoCodeSchema, { ...input, startsAt: input.startsAt ?? now });
+  const code = parsed.code;
+  const description = parsed.description || null;
+  const startsAt = parsed.startsAt ?? now;
+  const expiresAt = parsed.expiresAt ?? null;
   const row = {
     code,
     description,
@@ -146,7 +149,7 @@ export async function createPromoCode(
     });
   } catch (error) {
     if (sqlState(error) === UNIQUE_VIOLATION) {
-      throw new ConflictError(`The promo code "${code}" already exists.`, 'promo_code_exists');
+      throw domainError('promo_code_exists', { code });
     }
     throw error;
   }
@@ -160,47 +163,38 @@ export async function addPromoCode(
   rawCode: string,
   options: { now?: Date } = {},
 ): Promise<UserPromoCode> {
-  const code = rawCode.trim();
-  if (code.length === 0) throw ValidationError.field('code', 'Enter a promo code.');
-  if (code.length > CODE_MAX_LENGTH) throw new NotFoundError(`There is no promo code "${code.slice(0, 40)}…".`, 'promo_code_not_found');
+  const { code } = parseInput(z.object({ code: PromoCodeEntry }), { code: rawCode });
+  if (code.length > PROMO_CODE_MAX_LENGTH) throw domainError('promo_code_not_found', { code });
   const now = options.now ?? new Date();
   try {
     await runTransaction(db, 'add_promo_code', async (tx) => {
       await requireActiveUser(tx, user);
       const [promo] = await tx.select().from(promoCodes).where(eq(promoCodes.code, code)).limit(1);
-      if (!promo) throw new NotFoundError(`There is no promo code "${code}".`, 'promo_code_not_found');
-      if (promo.expirationTime && promo.expirationTime <= now) {
-        throw new ConflictError(`The promo code "${code}" has expired.`, 'promo_code_expired');
-      }
-      if (promo.creationTime && promo.creationTime > now) {
-        throw new ConflictError(`The promo code "${code}" is not valid yet.`, 'promo_code_not_active');
-      }
+      if (!promo) throw domainError('promo_code_not_found', { code });
+      if (promo.expirationTime && promo.expirationTime <= now) throw domainError('promo_code_expired', { code });
+      if (promo.creationTime && promo.creationTime > now) throw domainError('promo_code_not_active', { code });
       const [existing] = await tx
         .select({ code: userPromoCodes.code })
         .from(userPromoCodes)
         .where(and(eq(userPromoCodes.city, user.city), eq(userPromoCodes.userId, user.id), eq(userPromoCodes.code, code)));
-      if (existing) throw alreadyAdded(code);
+      if (existing) throw domainError('promo_code_already_added', { code });
       await tx.insert(userPromoCodes).values({ city: user.city, userId: user.id, code, timestamp: now, usageCount: 0 });
     });
   } catch (error) {
-    if (sqlState(error) === UNIQUE_VIOLATION) throw alreadyAdded(code);
-    if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('That user does not exist.', 'user_not_found');
+    if (sqlState(error) === UNIQUE_VIOLATION) throw domainError('promo_code_already_added', { code });
+    if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw domainError('user_not_found');
     throw error;
   }
-  const codes = await listUserPromoCodes(db.orm, user, { now });
+  const codes = await listUserPromoCodes(db, user, { now });
   const added = codes.find((c) => c.code === code);
-  if (!added) throw new NotFoundError(`There is no promo code "${code}".`, 'promo_code_not_found');
+  if (!added) throw domainError('promo_code_not_found', { code });
   return added;
 }
 
-function alreadyAdded(code: string): ConflictError {
-  return new ConflictError(`You have already added the promo code "${code}".`, 'promo_code_already_added');
-}
-
 /** The user's codes, newest first, with how often each was used and whether it has expired. */
-export async function listUserPromoCodes(db: Executor, user: UserRef, options: { now?: Date } = {}): Promise<UserPromoCode[]> {
+export async function listUserPromoCodes(db: Queryable, user: UserRef, options: { now?: Date } = {}): Promise<UserPromoCode[]> {
   const now = options.now ?? new Date();
-  const rows = await db
+  const rows = await executorOf(db)
     .select({ promo: promoCodes, addedAt: userPromoCodes.timestamp, usageCount: userPromoCodes.usageCount })
     .from(userPromoCodes)
     .innerJoin(promoCodes, eq(promoCodes.code, userPromoCodes.code))

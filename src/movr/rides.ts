@@ -4,16 +4,18 @@
 // rider each have at most one open ride (partial unique indexes), and every transaction is
 // SERIALIZABLE and retried on conflict, so two riders racing for one vehicle get exactly one ride.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import type { Database, Executor, Transaction } from '../db/connect.ts';
+import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
 import { rideReceipts, rides, vehicleLocationHistories, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { ValidationError, domainError } from './errors.ts';
 import { type Fare, type PriceList, centsToDecimal, computeFare, decimalToCents } from './pricing.ts';
 import { useBestPromoCode } from './promo-codes.ts';
+import { EndAddress, INVALID_PAGE_LINK, type Page, Point, RETIRED, isUuid, pageSize, parseInput } from './rules.ts';
 import { type UserRef, requireActiveUser } from './users.ts';
-import { LOCATION_MAX_LENGTH, type Page, RETIRED, getVehicle, isUuid, pageSize } from './vehicles.ts';
+import { getVehicle } from './vehicles.ts';
 
 export interface RideRef {
   readonly city: string;
@@ -46,18 +48,13 @@ export interface Ride extends RideRef {
  */
 export type InTransaction = (tx: Transaction, ride: Ride) => Promise<void>;
 
+/** The message of a location with a bad coordinate. */
+export const INVALID_LOCATION = 'That is not a valid location.';
+
 export interface LocationPoint {
   readonly timestamp: Date;
   readonly lat: number;
   readonly long: number;
-}
-
-function vehicleTaken(): ConflictError {
-  return new ConflictError('Someone just took this vehicle. Please choose another one.', 'vehicle_unavailable');
-}
-
-function rideAlreadyOpen(): ConflictError {
-  return new ConflictError('You already have a ride in progress. End it before starting another.', 'ride_already_open');
 }
 
 const rideColumns = {
@@ -99,8 +96,8 @@ function toRide({ ride, vehicleType, receipt }: RideRow): Ride {
   };
 }
 
-function selectRides(db: Executor) {
-  return db
+function selectRides(db: Queryable) {
+  return executorOf(db)
     .select(rideColumns)
     .from(rides)
     .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
@@ -108,17 +105,17 @@ function selectRides(db: Executor) {
 }
 
 /** The rider's ride; NotFoundError for anyone else's, so other riders' rides stay invisible. */
-export async function getRide(db: Executor, rider: UserRef, ref: RideRef): Promise<Ride> {
+export async function getRide(db: Queryable, rider: UserRef, ref: RideRef): Promise<Ride> {
   const [row] = isUuid(ref.id)
     ? await selectRides(db)
         .where(and(eq(rides.city, ref.city), eq(rides.id, ref.id), eq(rides.riderId, rider.id), eq(rides.city, rider.city)))
         .limit(1)
     : [];
-  if (!row) throw new NotFoundError('There is no such ride.', 'ride_not_found');
+  if (!row) throw domainError('ride_not_found');
   return toRide(row);
 }
 
-export async function findOpenRide(db: Executor, rider: UserRef): Promise<Ride | undefined> {
+export async function findOpenRide(db: Queryable, rider: UserRef): Promise<Ride | undefined> {
   const [row] = await selectRides(db)
     .where(and(eq(rides.city, rider.city), eq(rides.riderId, rider.id), isNull(rides.endTime)))
     .limit(1);
@@ -139,19 +136,14 @@ export async function startRide(
       const now = options.now ?? new Date();
       await requireActiveUser(tx, rider);
       const vehicle = await getVehicle(tx, vehicleRef.city, vehicleRef.id);
-      if (vehicle.city !== rider.city) {
-        throw new ConflictError(
-          `You can ride in your home city, ${rider.city}, only: your account and rides live there.`,
-          'outside_home_city',
-        );
-      }
-      if (vehicle.status !== 'available') throw vehicleTaken();
+      if (vehicle.city !== rider.city) throw domainError('outside_home_city', { homeCity: rider.city });
+      if (vehicle.status !== 'available') throw domainError('vehicle_unavailable');
       const [open] = await tx
         .select({ id: rides.id })
         .from(rides)
         .where(and(eq(rides.city, rider.city), eq(rides.riderId, rider.id), isNull(rides.endTime)))
         .limit(1);
-      if (open) throw rideAlreadyOpen();
+      if (open) throw domainError('ride_already_open');
       await tx.insert(rides).values({
         id,
         city: vehicle.city,
@@ -172,8 +164,8 @@ export async function startRide(
     // A race the checks above lost: the partial unique indexes had the last word.
     if (sqlState(error) === UNIQUE_VIOLATION) {
       const constraint = violatedConstraint(error);
-      if (constraint === 'rides_one_open_ride_per_rider') throw rideAlreadyOpen();
-      if (constraint === 'rides_one_open_ride_per_vehicle') throw vehicleTaken();
+      if (constraint === 'rides_one_open_ride_per_rider') throw domainError('ride_already_open');
+      if (constraint === 'rides_one_open_ride_per_vehicle') throw domainError('vehicle_unavailable');
     }
     throw error;
   }
@@ -189,30 +181,23 @@ export async function recordLocation(
   point: { lat: number; long: number },
   options: { now?: Date } = {},
 ): Promise<LocationPoint> {
-  const problems = [];
-  if (!Number.isFinite(point.lat) || point.lat < -90 || point.lat > 90) {
-    problems.push({ path: 'lat', message: 'Latitude must be between -90 and 90.' });
-  }
-  if (!Number.isFinite(point.long) || point.long < -180 || point.long > 180) {
-    problems.push({ path: 'long', message: 'Longitude must be between -180 and 180.' });
-  }
-  if (problems.length > 0) throw new ValidationError('That is not a valid location.', problems);
+  const { lat, long } = parseInput(Point, point, { message: INVALID_LOCATION, always: true });
   const timestamp = options.now ?? new Date();
   await runTransaction(db, 'record_location', async (tx) => {
     const ride = await getRide(tx, rider, ref);
-    if (ride.endTime) throw new ConflictError('This ride has already ended.', 'ride_already_ended');
+    if (ride.endTime) throw domainError('ride_already_ended');
     // Two points in the same millisecond are one point.
     await tx
       .insert(vehicleLocationHistories)
-      .values({ city: ride.city, rideId: ride.id, timestamp, lat: point.lat, long: point.long })
+      .values({ city: ride.city, rideId: ride.id, timestamp, lat, long })
       .onConflictDoNothing();
   });
-  return { timestamp, lat: point.lat, long: point.long };
+  return { timestamp, lat, long };
 }
 
-export async function listLocations(db: Executor, rider: UserRef, ref: RideRef): Promise<LocationPoint[]> {
+export async function listLocations(db: Queryable, rider: UserRef, ref: RideRef): Promise<LocationPoint[]> {
   const ride = await getRide(db, rider, ref);
-  const rows = await db
+  const rows = await executorOf(db)
     .select({ timestamp: vehicleLocationHistories.timestamp, lat: vehicleLocationHistories.lat, long: vehicleLocationHistories.long })
     .from(vehicleLocationHistories)
     .where(and(eq(vehicleLocationHistories.city, ride.city), eq(vehicleLocationHistories.rideId, ride.id)))
@@ -232,15 +217,11 @@ export async function endRide(
   endAddress: string,
   options: { priceList: PriceList; now?: Date; inTransaction?: InTransaction },
 ): Promise<Ride> {
-  const address = endAddress.trim();
-  if (address.length === 0) throw ValidationError.field('endAddress', 'Enter where you left the vehicle.');
-  if (address.length > LOCATION_MAX_LENGTH) {
-    throw ValidationError.field('endAddress', `Use at most ${LOCATION_MAX_LENGTH} characters.`);
-  }
+  const { endAddress: address } = parseInput(z.object({ endAddress: EndAddress }), { endAddress });
   return runTransaction(db, 'end_ride', async (tx) => {
     const now = options.now ?? new Date();
     const ride = await getRide(tx, rider, ref);
-    if (ride.endTime) throw new ConflictError('This ride has already ended.', 'ride_already_ended');
+    if (ride.endTime) throw domainError('ride_already_ended');
     const start = ride.startTime ?? now;
     const end = now < start ? start : now;
     const promo = await useBestPromoCode(tx, rider, end);
@@ -290,12 +271,12 @@ function decodeCursor(cursor: string): RideCursor {
   } catch {
     // fall through
   }
-  throw ValidationError.field('cursor', 'That page link is not valid.');
+  throw ValidationError.field('cursor', INVALID_PAGE_LINK);
 }
 
 /** The rider's rides, newest first, a page at a time (keyset on start time and id). */
 export async function listRides(
-  db: Executor,
+  db: Queryable,
   rider: UserRef,
   options: { limit?: number | undefined; cursor?: string | undefined } = {},
 ): Promise<Page<Ride>> {
@@ -319,8 +300,8 @@ export async function listRides(
 }
 
 /** Total rides and open rides of a rider (for the profile). */
-export async function rideCounts(db: Executor, rider: UserRef): Promise<{ total: number; open: number }> {
-  const [row] = await db
+export async function rideCounts(db: Queryable, rider: UserRef): Promise<{ total: number; open: number }> {
+  const [row] = await executorOf(db)
     .select({
       total: sql<number>`count(*)::int`,
       open: sql<number>`count(*) FILTER (WHERE ${rides.endTime} IS NULL)::int`,

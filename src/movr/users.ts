@@ -5,14 +5,16 @@
 // at sign-up and fixed afterwards.
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, or } from 'drizzle-orm';
-import type { Database, Executor } from '../db/connect.ts';
+import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
-import { apiTokens, idempotencyKeys, rides, userCredentials, userPromoCodes, users, vehicles } from '../db/schema.ts';
+import { type MovrTable, USER_REFERENCES, rides, userCredentials, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
-import { findCity } from './cities.ts';
+import { z } from 'zod';
+import type { RegionMap } from '../region-map.ts';
 import { COMMON_PASSWORDS } from './common-passwords.ts';
-import { AuthenticationError, ConflictError, type FieldError, NotFoundError, ValidationError } from './errors.ts';
+import { domainError } from './errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { Address, CardNumber, Password, PersonName, Username, cardDigits, citySchema, parseInput } from './rules.ts';
 
 /** Identifies a user: their home city and id (the primary key). */
 export interface UserRef {
@@ -29,13 +31,6 @@ export interface User extends UserRef {
   /** Null for users without log-in credentials (generated data, deleted accounts). */
   readonly username: string | null;
 }
-
-export const USERNAME_RULE = '3 to 32 letters, digits, dots, dashes or underscores, starting and ending with a letter or digit';
-const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{1,30})[a-z0-9]$/;
-export const PASSWORD_MIN_LENGTH = 10;
-export const PASSWORD_MAX_LENGTH = 128;
-export const NAME_MAX_LENGTH = 100;
-export const ADDRESS_MAX_LENGTH = 200;
 
 export interface SignUpInput {
   username: string;
@@ -54,6 +49,11 @@ export interface ProfileChanges {
   cardNumber?: string | null | undefined;
 }
 
+/** What the domain functions that need to know the cities are given. */
+export interface Cities {
+  readonly regions: RegionMap;
+}
+
 /** Usernames are case-insensitive: stored and compared lower-cased. */
 export function normalizeUsername(username: string): string {
   return username.trim().toLowerCase();
@@ -61,8 +61,8 @@ export function normalizeUsername(username: string): string {
 
 /** Why a password is refused, or undefined when it is acceptable. */
 export function passwordProblem(password: string, username = ''): string | undefined {
-  if (password.length < PASSWORD_MIN_LENGTH) return `Use at least ${PASSWORD_MIN_LENGTH} characters.`;
-  if (password.length > PASSWORD_MAX_LENGTH) return `Use at most ${PASSWORD_MAX_LENGTH} characters.`;
+  const length = Password.safeParse(password);
+  if (!length.success) return length.error.issues[0]?.message;
   const lower = password.toLowerCase();
   if (COMMON_PASSWORDS.has(lower) || /^(.)\1+$/.test(password) || /^(?:0123456789|1234567890)+\d*$/.test(password)) {
     return 'That password is too common. Choose one that is harder to guess.';
@@ -72,98 +72,65 @@ export function passwordProblem(password: string, username = ''): string | undef
   return undefined;
 }
 
-/** Luhn-checked card digits (spaces and dashes allowed) as "**** **** **** 1234". */
+/** Card digits (spaces and dashes allowed) as "**** **** **** 1234". */
 export function maskCardNumber(cardNumber: string): string {
-  const digits = cardNumber.replace(/[\s-]/g, '');
+  const digits = cardDigits(cardNumber);
   if (!/^\d{4,19}$/.test(digits)) throw new RangeError('A card number must have 4 to 19 digits');
   return `**** **** **** ${digits.slice(-4)}`;
 }
 
-function cardProblem(cardNumber: string): string | undefined {
-  const digits = cardNumber.replace(/[\s-]/g, '');
-  if (!/^\d{12,19}$/.test(digits)) return 'Enter the 12 to 19 digits of your card number.';
-  if (!luhnValid(digits)) return 'That card number is not valid. Check it for typing mistakes.';
-  return undefined;
+const OptionalCard = CardNumber.nullish();
+const OptionalAddress = Address.nullish();
+
+/** The fields signUp and createUser share: name, home city, address and card. */
+function newUserFields({ regions }: Cities) {
+  return {
+    name: PersonName,
+    city: citySchema(regions),
+    address: OptionalAddress,
+    cardNumber: OptionalCard,
+  };
 }
 
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
+/** The values to store for the shared fields: blanks as null, the card masked. */
+function storedUser(input: { name: string; city: string; address?: string | null | undefined; cardNumber?: string | null | undefined }) {
+  const card = input.cardNumber?.trim() || null;
+  return {
+    id: randomUUID(),
+    city: input.city,
+    name: input.name,
+    address: input.address?.trim() || null,
+    creditCard: card ? maskCardNumber(card) : null,
+  };
 }
 
-function blankToNull(value: string | null | undefined): string | null {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : null;
-}
-
-function checkName(name: string, problems: FieldError[]): void {
-  if (name.length === 0) problems.push({ path: 'name', message: 'Enter your name.' });
-  else if (name.length > NAME_MAX_LENGTH) problems.push({ path: 'name', message: `Use at most ${NAME_MAX_LENGTH} characters.` });
-}
-
-function checkAddress(address: string | null, problems: FieldError[]): void {
-  if (address && address.length > ADDRESS_MAX_LENGTH) {
-    problems.push({ path: 'address', message: `Use at most ${ADDRESS_MAX_LENGTH} characters.` });
-  }
-}
-
-/**
- * The checks signUp and createUser share: name, home city, address and card. Appends what is
- * wrong to `problems` and returns the values to store (the card masked).
- */
-function checkedNewUser(
-  input: NewUser,
-  problems: FieldError[],
-): { name: string; address: string | null; creditCard: string | null } {
-  const name = input.name.trim();
-  const address = blankToNull(input.address);
-  const card = blankToNull(input.cardNumber);
-  checkName(name, problems);
-  if (!findCity(input.city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
-  checkAddress(address, problems);
-  const badCard = card ? cardProblem(card) : undefined;
-  if (badCard) problems.push({ path: 'cardNumber', message: badCard });
-  return { name, address, creditCard: card && !badCard ? maskCardNumber(card) : null };
-}
-
-function throwIfAny(problems: FieldError[]): void {
-  if (problems.length === 1) throw new ValidationError(problems[0]!.message, problems);
-  if (problems.length > 1) throw new ValidationError('Some of the details are not valid.', problems);
+/** The sign-up rules; the password is checked against the username as typed. */
+function signUpSchema(cities: Cities, username: string) {
+  const password = z.string().superRefine((value, ctx) => {
+    const weak = passwordProblem(value, username);
+    if (weak) ctx.addIssue({ code: 'custom', message: weak });
+  });
+  return z.object({ username: Username, password, ...newUserFields(cities) });
 }
 
 /** Creates a user with log-in credentials. */
-export async function signUp(db: Database, input: SignUpInput): Promise<User> {
-  const username = normalizeUsername(input.username);
-  const problems: FieldError[] = [];
-  if (!USERNAME_PATTERN.test(username)) problems.push({ path: 'username', message: `Use ${USERNAME_RULE}.` });
-  const weak = passwordProblem(input.password, username);
-  if (weak) problems.push({ path: 'password', message: weak });
-  const { name, address, creditCard } = checkedNewUser(input, problems);
-  throwIfAny(problems);
-
+export async function signUp(db: Database, input: SignUpInput, cities: Cities): Promise<User> {
+  const parsed = parseInput(signUpSchema(cities, typeof input.username === 'string' ? input.username : ''), input);
+  const user = storedUser(parsed);
   // Hash outside the transaction: argon2 is deliberately slow and must not hold a connection.
   const passwordHash = await hashPassword(input.password);
-  const user = { id: randomUUID(), city: input.city, name, address, creditCard };
   try {
     await runTransaction(db, 'sign_up', async (tx) => {
       await tx.insert(users).values(user);
-      await tx.insert(userCredentials).values({ city: user.city, userId: user.id, username, passwordHash });
+      await tx.insert(userCredentials).values({ city: user.city, userId: user.id, username: parsed.username, passwordHash });
     });
   } catch (error) {
     if (sqlState(error) === UNIQUE_VIOLATION && violatedConstraint(error) === 'user_credentials_username_key') {
-      throw new ConflictError(`The username "${username}" is taken. Choose another.`, 'username_taken');
+      throw domainError('username_taken', { username: parsed.username });
     }
     throw error;
   }
-  return { id: user.id, city: user.city, name, address, maskedCard: user.creditCard, username };
+  return { id: user.id, city: user.city, name: user.name, address: user.address, maskedCard: user.creditCard, username: parsed.username };
 }
 
 export interface NewUser {
@@ -180,15 +147,12 @@ export interface NewUser {
  * user can ride, own vehicles and hold promo codes, but cannot log in. The same checks as
  * signUp for the fields they share, and no password hashing: it costs one short transaction.
  */
-export async function createUser(db: Database, input: NewUser): Promise<User> {
-  const problems: FieldError[] = [];
-  const { name, address, creditCard } = checkedNewUser(input, problems);
-  throwIfAny(problems);
-  const user = { id: randomUUID(), city: input.city, name, address, creditCard };
+export async function createUser(db: Database, input: NewUser, cities: Cities): Promise<User> {
+  const user = storedUser(parseInput(z.object(newUserFields(cities)), input));
   await runTransaction(db, 'create_user', async (tx) => {
     await tx.insert(users).values(user);
   });
-  return { id: user.id, city: user.city, name, address, maskedCard: user.creditCard, username: null };
+  return { id: user.id, city: user.city, name: user.name, address: user.address, maskedCard: user.creditCard, username: null };
 }
 
 // Verifying against a real hash when the username is unknown takes as long as a wrong password,
@@ -196,8 +160,8 @@ export async function createUser(db: Database, input: NewUser): Promise<User> {
 let decoyHash: Promise<string> | undefined;
 
 /** The user with these credentials; AuthenticationError('invalid_credentials') otherwise. */
-export async function logIn(db: Executor, username: string, password: string): Promise<User> {
-  const [row] = await db
+export async function logIn(db: Queryable, username: string, password: string): Promise<User> {
+  const [row] = await executorOf(db)
     .select({ city: userCredentials.city, userId: userCredentials.userId, passwordHash: userCredentials.passwordHash })
     .from(userCredentials)
     .where(eq(userCredentials.username, normalizeUsername(username)))
@@ -205,12 +169,12 @@ export async function logIn(db: Executor, username: string, password: string): P
   const valid = row
     ? await verifyPassword(row.passwordHash, password)
     : await verifyPassword(await (decoyHash ??= hashPassword(randomUUID())), password).then(() => false);
-  if (!row || !valid) throw new AuthenticationError('The username or password is not right.', 'invalid_credentials');
+  if (!row || !valid) throw domainError('invalid_credentials');
   return getUser(db, { city: row.city, id: row.userId });
 }
 
-export async function findUser(db: Executor, ref: UserRef): Promise<User | undefined> {
-  const [row] = await db
+export async function findUser(db: Queryable, ref: UserRef): Promise<User | undefined> {
+  const [row] = await executorOf(db)
     .select({
       id: users.id,
       city: users.city,
@@ -234,9 +198,9 @@ export async function findUser(db: Executor, ref: UserRef): Promise<User | undef
   };
 }
 
-export async function getUser(db: Executor, ref: UserRef): Promise<User> {
+export async function getUser(db: Queryable, ref: UserRef): Promise<User> {
   const user = await findUser(db, ref);
-  if (!user) throw new NotFoundError('That user does not exist.', 'user_not_found');
+  if (!user) throw domainError('user_not_found');
   return user;
 }
 
@@ -245,34 +209,28 @@ export async function getUser(db: Executor, ref: UserRef): Promise<User> {
  * is erased). Reading the user's row also makes the transaction conflict with a concurrent
  * deleteAccount (SERIALIZABLE), so nothing is added to an account while it is being deleted.
  */
-export async function requireActiveUser(tx: Executor, ref: UserRef): Promise<void> {
+export async function requireActiveUser(tx: Transaction, ref: UserRef): Promise<void> {
   const [row] = await tx
     .select({ name: users.name })
     .from(users)
     .where(and(eq(users.city, ref.city), eq(users.id, ref.id)))
     .limit(1);
-  if (!row || row.name === null) throw new NotFoundError('That user does not exist.', 'user_not_found');
+  if (!row || row.name === null) throw domainError('user_not_found');
 }
+
+const profileChangesSchema = z.object({
+  name: PersonName.optional(),
+  address: OptionalAddress,
+  cardNumber: OptionalCard,
+});
 
 /** Changes name, address and card. The home city and username stay as they are. */
 export async function updateProfile(db: Database, ref: UserRef, changes: ProfileChanges): Promise<User> {
+  const parsed = parseInput(profileChangesSchema, changes);
   const values: Partial<typeof users.$inferInsert> = {};
-  const problems: FieldError[] = [];
-  if (changes.name !== undefined) {
-    values.name = changes.name.trim();
-    checkName(values.name, problems);
-  }
-  if (changes.address !== undefined) {
-    values.address = blankToNull(changes.address);
-    checkAddress(values.address, problems);
-  }
-  if (changes.cardNumber !== undefined) {
-    const card = blankToNull(changes.cardNumber);
-    const badCard = card ? cardProblem(card) : undefined;
-    if (badCard) problems.push({ path: 'cardNumber', message: badCard });
-    else values.creditCard = card ? maskCardNumber(card) : null;
-  }
-  throwIfAny(problems);
+  if (parsed.name !== undefined) values.name = parsed.name;
+  if (parsed.address !== undefined) values.address = parsed.address?.trim() || null;
+  if (parsed.cardNumber !== undefined) values.creditCard = parsed.cardNumber ? maskCardNumber(parsed.cardNumber) : null;
   await runTransaction(db, 'update_profile', async (tx) => {
     await requireActiveUser(tx, ref);
     if (Object.keys(values).length === 0) return;
@@ -281,10 +239,18 @@ export async function updateProfile(db: Database, ref: UserRef, changes: Profile
       .set(values)
       .where(and(eq(users.city, ref.city), eq(users.id, ref.id)))
       .returning({ id: users.id });
-    if (updated.length === 0) throw new NotFoundError('That user does not exist.', 'user_not_found');
+    if (updated.length === 0) throw domainError('user_not_found');
   });
-  return getUser(db.orm, ref);
+  return getUser(db, ref);
 }
+
+/**
+ * What deleting an account keeps of the rows that refer to the user: rides and vehicles (rides
+ * refer to both; the user row stays too, anonymous). Every other table that refers to users is
+ * emptied of the user's rows, whichever tables the schema grows.
+ */
+const KEPT_WITH_ACCOUNT: readonly MovrTable[] = [rides, vehicles];
+const ERASED_WITH_ACCOUNT = USER_REFERENCES.filter((reference) => !KEPT_WITH_ACCOUNT.includes(reference.table));
 
 /**
  * Deletes an account: erases the personal fields, the credentials, API tokens and promo codes, and retires
@@ -297,21 +263,20 @@ export async function deleteAccount(db: Database, ref: UserRef): Promise<void> {
       .select({ id: users.id })
       .from(users)
       .where(and(eq(users.city, ref.city), eq(users.id, ref.id)));
-    if (!user) throw new NotFoundError('That user does not exist.', 'user_not_found');
+    if (!user) throw domainError('user_not_found');
     const [open] = await tx
       .select({ id: rides.id })
       .from(rides)
       .where(and(eq(rides.city, ref.city), eq(rides.riderId, ref.id), isNull(rides.endTime)))
       .limit(1);
-    if (open) throw new ConflictError('End your ride before deleting your account.', 'ride_open');
+    if (open) throw domainError('ride_open');
     await tx
       .update(users)
       .set({ name: null, address: null, creditCard: null })
       .where(and(eq(users.city, ref.city), eq(users.id, ref.id)));
-    await tx.delete(userCredentials).where(and(eq(userCredentials.city, ref.city), eq(userCredentials.userId, ref.id)));
-    await tx.delete(apiTokens).where(and(eq(apiTokens.city, ref.city), eq(apiTokens.userId, ref.id)));
-    await tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.city, ref.city), eq(idempotencyKeys.userId, ref.id)));
-    await tx.delete(userPromoCodes).where(and(eq(userPromoCodes.city, ref.city), eq(userPromoCodes.userId, ref.id)));
+    for (const { table, city, userId } of ERASED_WITH_ACCOUNT) {
+      await tx.delete(table).where(and(eq(city, ref.city), eq(userId, ref.id)));
+    }
     await tx
       .update(vehicles)
       .set({ status: 'retired' })

@@ -4,24 +4,26 @@
 // users (city, id)), so owners add vehicles in their home city.
 import { randomUUID } from 'node:crypto';
 import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
-import type { Database, Executor } from '../db/connect.ts';
+import { z } from 'zod';
+import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
-import { findCity } from './cities.ts';
-import { ConflictError, type FieldError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
-import { VEHICLE_TYPES, type VehicleType } from './pricing.ts';
-import { type UserRef, requireActiveUser } from './users.ts';
-
-export { VEHICLE_TYPES, type VehicleType };
-
-/** The status of a vehicle taken out of service for good; such vehicles are not offered or counted. */
-export const RETIRED = 'retired';
-export const VEHICLE_STATUSES = ['available', 'in_use', 'lost', RETIRED] as const;
-export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
-
-export const VEHICLE_COLORS = ['black', 'blue', 'green', 'red', 'white', 'yellow', 'orange', 'silver'] as const;
-export const LOCATION_MAX_LENGTH = 200;
-const BRAND_MAX_LENGTH = 40;
+import { ValidationError, domainError } from './errors.ts';
+import {
+  Brand,
+  INVALID_PAGE_LINK,
+  type Page,
+  ParkingSpot,
+  RETIRED,
+  VehicleColorSchema,
+  VehicleTypeSchema,
+  citySchema,
+  isUuid,
+  loose,
+  pageSize,
+  parseInput,
+} from './rules.ts';
+import { type Cities, type UserRef, requireActiveUser } from './users.ts';
 
 export interface Vehicle {
   readonly id: string;
@@ -37,12 +39,6 @@ export interface Vehicle {
   readonly creationTime: Date | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Pass back to get the next page; null on the last page. */
-  nextCursor: string | null;
-}
-
 export interface VehicleFilter {
   city: string;
   type?: string | undefined;
@@ -50,19 +46,6 @@ export interface VehicleFilter {
   limit?: number | undefined;
   /** The nextCursor of the previous page. */
   cursor?: string | undefined;
-}
-
-export const MAX_PAGE_SIZE = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A page size between 1 and MAX_PAGE_SIZE: whole, 20 when not given or not a number. */
-export function pageSize(limit: number | undefined): number {
-  const size = limit === undefined || Number.isNaN(limit) ? 20 : Math.trunc(limit);
-  return Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
-}
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 function textOf(ext: Record<string, unknown> | null, key: string): string | null {
@@ -103,8 +86,8 @@ function toVehicle(row: VehicleRow): Vehicle {
   };
 }
 
-function selectVehicles(db: Executor) {
-  return db
+function selectVehicles(db: Queryable) {
+  return executorOf(db)
     .select(vehicleColumns)
     .from(vehicles)
     .leftJoin(users, and(eq(users.city, vehicles.city), eq(users.id, vehicles.ownerId)));
@@ -114,14 +97,14 @@ function selectVehicles(db: Executor) {
  * A city's vehicles in id order, a page at a time (keyset pagination: the cursor is the last id
  * seen). Retired vehicles are left out unless asked for by status.
  */
-export async function listVehicles(db: Executor, filter: VehicleFilter): Promise<Page<Vehicle>> {
+export async function listVehicles(db: Queryable, filter: VehicleFilter): Promise<Page<Vehicle>> {
   const limit = pageSize(filter.limit);
   const conditions: (SQL | undefined)[] = [eq(vehicles.city, filter.city)];
   if (filter.type) conditions.push(eq(vehicles.type, filter.type));
   if (filter.status) conditions.push(eq(vehicles.status, filter.status));
   else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
   if (filter.cursor !== undefined) {
-    if (!isUuid(filter.cursor)) throw ValidationError.field('cursor', 'That page link is not valid.');
+    if (!isUuid(filter.cursor)) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
     conditions.push(gt(vehicles.id, filter.cursor));
   }
   const rows = await selectVehicles(db)
@@ -161,18 +144,18 @@ export function prepareCityVehiclesRead(db: Executor): CityVehiclesRead {
   return Object.assign(read, { sql: text });
 }
 
-export async function getVehicle(db: Executor, city: string, id: string): Promise<Vehicle> {
+export async function getVehicle(db: Queryable, city: string, id: string): Promise<Vehicle> {
   const [row] = isUuid(id)
     ? await selectVehicles(db)
         .where(and(eq(vehicles.city, city), eq(vehicles.id, id)))
         .limit(1)
     : [];
-  if (!row) throw new NotFoundError('There is no such vehicle.', 'vehicle_not_found');
+  if (!row) throw domainError('vehicle_not_found');
   return toVehicle(row);
 }
 
 /** An owner's vehicles, retired ones included (their history is kept). */
-export async function listOwnedVehicles(db: Executor, owner: UserRef): Promise<Vehicle[]> {
+export async function listOwnedVehicles(db: Queryable, owner: UserRef): Promise<Vehicle[]> {
   const rows = await selectVehicles(db)
     .where(and(eq(vehicles.city, owner.city), eq(vehicles.ownerId, owner.id)))
     .orderBy(asc(vehicles.creationTime), asc(vehicles.id));
@@ -188,35 +171,26 @@ export interface NewVehicle {
   city?: string | undefined;
 }
 
+function newVehicleSchema(regions: Cities['regions'], owner: UserRef) {
+  return z.object({
+    type: loose(VehicleTypeSchema),
+    color: loose(VehicleColorSchema),
+    brand: Brand.nullish(),
+    location: ParkingSpot,
+    city: citySchema(regions).refine((city) => city === owner.city, `Vehicles are registered in your home city, ${owner.city}.`),
+  });
+}
+
 export async function addVehicle(
   db: Database,
   owner: UserRef,
   input: NewVehicle,
-  options: { now?: Date } = {},
+  options: Cities & { now?: Date },
 ): Promise<Vehicle> {
-  const problems: FieldError[] = [];
-  const type = input.type.trim().toLowerCase();
-  const color = input.color.trim().toLowerCase();
-  const brand = input.brand?.trim() || null;
-  const location = input.location.trim();
-  const city = input.city ?? owner.city;
-  if (!(VEHICLE_TYPES as readonly string[]).includes(type)) {
-    problems.push({ path: 'type', message: `Choose one of: ${VEHICLE_TYPES.join(', ')}.` });
-  }
-  if (!(VEHICLE_COLORS as readonly string[]).includes(color)) {
-    problems.push({ path: 'color', message: `Choose one of: ${VEHICLE_COLORS.join(', ')}.` });
-  }
-  if (brand && brand.length > BRAND_MAX_LENGTH) problems.push({ path: 'brand', message: `Use at most ${BRAND_MAX_LENGTH} characters.` });
-  if (location.length === 0) problems.push({ path: 'location', message: 'Enter where the vehicle is parked.' });
-  else if (location.length > LOCATION_MAX_LENGTH) {
-    problems.push({ path: 'location', message: `Use at most ${LOCATION_MAX_LENGTH} characters.` });
-  }
-  if (!findCity(city)) problems.push({ path: 'city', message: 'Choose one of the cities MovR serves.' });
-  else if (city !== owner.city) {
-    problems.push({ path: 'city', message: `Vehicles are registered in your home city, ${owner.city}.` });
-  }
-  if (problems.length > 0) throw new ValidationError(problems.length === 1 ? problems[0]!.message : 'Some of the details are not valid.', problems);
-
+  const { type, color, brand, location, city } = parseInput(newVehicleSchema(options.regions, owner), {
+    ...input,
+    city: input.city ?? owner.city,
+  });
   const id = randomUUID();
   await runTransaction(db, 'add_vehicle', async (tx) => {
     await requireActiveUser(tx, owner);
@@ -231,36 +205,32 @@ export async function addVehicle(
       ext: brand ? { color, brand } : { color },
     });
   });
-  return getVehicle(db.orm, city, id);
+  return getVehicle(db, city, id);
 }
 
 /** Takes the owner's own vehicle out of service for good; not while someone rides it. */
 export async function retireVehicle(db: Database, owner: UserRef, city: string, id: string): Promise<Vehicle> {
   await runTransaction(db, 'retire_vehicle', async (tx) => {
     const vehicle = await getVehicle(tx, city, id);
-    if (vehicle.ownerId !== owner.id || vehicle.city !== owner.city) {
-      throw new ForbiddenError('You can only retire your own vehicles.', 'not_vehicle_owner');
-    }
-    if (vehicle.status === RETIRED) throw new ConflictError('This vehicle is already retired.', 'vehicle_retired');
+    if (vehicle.ownerId !== owner.id || vehicle.city !== owner.city) throw domainError('not_vehicle_owner');
+    if (vehicle.status === RETIRED) throw domainError('vehicle_retired');
     const [open] = await tx
       .select({ id: rides.id })
       .from(rides)
       .where(and(eq(rides.vehicleCity, city), eq(rides.vehicleId, id), isNull(rides.endTime)))
       .limit(1);
-    if (open || vehicle.status === 'in_use') {
-      throw new ConflictError('Someone is riding this vehicle. Retire it once the ride has ended.', 'vehicle_in_use');
-    }
+    if (open || vehicle.status === 'in_use') throw domainError('vehicle_in_use');
     await tx.update(vehicles).set({ status: RETIRED }).where(and(eq(vehicles.city, city), eq(vehicles.id, id)));
   });
-  return getVehicle(db.orm, city, id);
+  return getVehicle(db, city, id);
 }
 
 /**
  * How many vehicles each city has, retired ones excluded, in one GROUP BY query. Cities without
  * vehicles are absent from the map (read them as 0).
  */
-export async function countVehiclesByCity(db: Executor): Promise<Map<string, number>> {
-  const rows = await db
+export async function countVehiclesByCity(db: Queryable): Promise<Map<string, number>> {
+  const rows = await executorOf(db)
     .select({ city: vehicles.city, vehicles: count() })
     .from(vehicles)
     .where(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)))

@@ -14,13 +14,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
-import { useRegionMap } from '../movr/cities.ts';
 import { apiPlugin } from './api/index.ts';
-import { registerAuth } from './auth.ts';
-import { registerCsrf } from './csrf.ts';
-import { handleFrameworkError, registerErrorHandling } from './errors.ts';
+import { errorsPlugin, handleFrameworkError } from './errors.ts';
 import { healthPlugin } from './health.ts';
-import { registerPages } from './page.ts';
 import { templateFormat } from './pages/format.ts';
 import { accountPlugin } from './pages/account.ts';
 import { homePlugin } from './pages/home.ts';
@@ -29,8 +25,12 @@ import { profilePlugin } from './pages/profile.ts';
 import { promoCodesPlugin } from './pages/promo-codes.ts';
 import { ridesPlugin } from './pages/rides.ts';
 import { vehiclesPlugin } from './pages/vehicles.ts';
-import { registerRateLimit } from './rate-limit.ts';
-import { registerSessions } from './session.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { contextPlugin } from './plugins/context.ts';
+import { csrfPlugin } from './plugins/csrf.ts';
+import { pagesPlugin } from './plugins/pages.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.ts';
+import { sessionsPlugin } from './plugins/sessions.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -47,11 +47,13 @@ export interface BuildAppOptions {
   logger?: boolean | object;
 }
 
+/**
+ * The app, in the order of Fastify's reference app: external plugins (security headers, static
+ * files, templates, form bodies), then MovR's app-wide plugins (context, sessions, who is logged
+ * in, CSRF, pages, rate limits, the error handler), then the routes.
+ */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  if (options.secretKey.length < 32) throw new Error('The secret key must be at least 32 characters long');
-  // The site and the API list the configured cities (the CLI has set this already; tests may not).
-  useRegionMap(config.regionMap);
 
   const app = Fastify({
     logger: (options.logger ?? loggerOptions(config)) as FastifyServerOptions['logger'],
@@ -71,8 +73,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-
-  registerErrorHandling(app);
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -116,29 +116,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // application/x-www-form-urlencoded bodies, within the same BODY_LIMIT_BYTES.
   await app.register(fastifyFormbody);
-  // The order matters: sessions, then who is logged in, then CSRF (its secret is in the
-  // session), then reply.page()/flash(), then rate limits; routes come after all of them.
-  await registerSessions(app, { secretKey: options.secretKey, secure: config.nodeEnv === 'production' });
-  registerAuth(app);
-  await registerCsrf(app);
-  registerPages(app);
-  await registerRateLimit(app);
 
-  await app.register(healthPlugin, { db });
-  await app.register(homePlugin, { config, db });
-  await app.register(vehiclesPlugin, { config, db });
-  await app.register(ridesPlugin, { config, db });
-  await app.register(myVehiclesPlugin, { db });
-  await app.register(accountPlugin, { config, db });
-  await app.register(profilePlugin, { config, db });
-  await app.register(promoCodesPlugin, { config, db });
+  // Each names the plugins it needs, so a wrong order fails at start-up.
+  await app.register(contextPlugin, { config, db, secretKey: options.secretKey });
+  await app.register(sessionsPlugin);
+  await app.register(authPlugin);
+  await app.register(csrfPlugin);
+  await app.register(pagesPlugin);
+  await app.register(rateLimitPlugin);
+  await app.register(errorsPlugin);
+
+  await app.register(healthPlugin);
+  await app.register(homePlugin);
+  await app.register(vehiclesPlugin);
+  await app.register(ridesPlugin);
+  await app.register(myVehiclesPlugin);
+  await app.register(accountPlugin);
+  await app.register(profilePlugin);
+  await app.register(promoCodesPlugin);
   // The JSON API under /api/v1, its OpenAPI document and /docs (see api/index.ts).
-  await app.register(apiPlugin, {
-    config,
-    db,
-    secretKey: options.secretKey,
-    rateLimit: { max: config.apiRateLimitPerMinute || Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 },
-  });
+  await app.register(apiPlugin);
 
   return app;
 }

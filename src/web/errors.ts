@@ -5,11 +5,27 @@
 // preferring application/json) get `{ "error": { "code", "message", "fields"? } }`; browsers get
 // a friendly HTML page. A 5xx never shows internals (no stack, no SQL): it is logged with the
 // error object and answered with a generic message and the request id to quote.
+//
+// The codes form one closed set, ErrorCode: the domain's (DOMAIN_ERRORS in src/movr/errors.ts)
+// and the web layer's own (HTTP_ERRORS below). The API's Error schema lists them all.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import Negotiator from 'negotiator';
 import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
-import { DomainError, type DomainErrorKind, type FieldError, ValidationError } from '../movr/errors.ts';
-import { pageContext } from './page.ts';
+import {
+  DOMAIN_ERRORS,
+  DOMAIN_ERROR_CODES,
+  DomainError,
+  type DomainErrorCode,
+  type DomainErrorKind,
+  type FieldError,
+  ValidationError,
+  errorMessage,
+  isDomainError,
+} from '../movr/errors.ts';
+import { logOut } from './plugins/auth.ts';
+import { pageContext } from './plugins/pages.ts';
 
 /** The HTTP status of each kind of DomainError. */
 export const STATUS_BY_DOMAIN_KIND: Readonly<Record<DomainErrorKind, number>> = Object.freeze({
@@ -27,7 +43,7 @@ export interface ResponseFieldError extends FieldError {
 
 export interface HttpProblem {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Safe to show to anyone. */
   readonly message: string;
   readonly fields?: readonly ResponseFieldError[];
@@ -35,60 +51,84 @@ export interface HttpProblem {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: ResponseFieldError[]; requestId?: string };
+/** The message of a request that failed its route's schema. */
+const INVALID_INPUT = 'Some of the input is not valid.';
+
+/** The web layer's own errors: their status and the message people see. */
+export const HTTP_ERRORS = {
+  bad_request: { status: 400, message: 'The request could not be understood.' },
+  unauthorized: { status: 401, message: 'Please log in to continue.' },
+  csrf_invalid: {
+    status: 403,
+    message: 'This form has expired or was not sent from MovR. Please go back, reload the page and try again.',
+  },
+  method_not_allowed: { status: 405, message: 'That method is not allowed here.' },
+  not_acceptable: { status: 406, message: 'That response type cannot be produced.' },
+  request_timeout: { status: 408, message: 'The request took too long to arrive.' },
+  gone: { status: 410, message: 'This is no longer here.' },
+  payload_too_large: { status: 413, message: 'The request is too large.' },
+  uri_too_long: { status: 414, message: 'The address is too long.' },
+  unsupported_media_type: { status: 415, message: 'That content type is not supported.' },
+  unprocessable: { status: 422, message: 'The request could not be processed.' },
+  too_many_requests: { status: 429, message: 'Too many requests. Please slow down and try again shortly.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
+  internal_error: {
+    status: 500,
+    message: 'Something went wrong on our side. Please try again; if it keeps happening, quote the request id.',
+  },
+  outcome_unknown: {
+    status: 500,
+    message: 'We could not confirm whether your change was saved. Please check before trying again.',
+  },
+  busy: { status: 503, message: 'MovR is busy right now. Please try again in a moment.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+/** Every error code MovR answers with: the closed set clients can rely on. */
+export type ErrorCode = DomainErrorCode | HttpErrorCode;
+
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze([
+  ...new Set<ErrorCode>([...DOMAIN_ERROR_CODES, ...(Object.keys(HTTP_ERRORS) as HttpErrorCode[])]),
+]);
+
+/** The HTTP status an error code is answered with. */
+export function statusOfCode(code: ErrorCode): number {
+  return code in HTTP_ERRORS ? HTTP_ERRORS[code as HttpErrorCode].status : STATUS_BY_DOMAIN_KIND[DOMAIN_ERRORS[code as DomainErrorCode].kind];
 }
 
-const CODE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  406: 'not_acceptable',
-  408: 'request_timeout',
-  409: 'conflict',
-  410: 'gone',
-  413: 'payload_too_large',
-  414: 'uri_too_long',
-  415: 'unsupported_media_type',
-  422: 'unprocessable',
-  429: 'too_many_requests',
-  431: 'headers_too_large',
-};
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; fields?: ResponseFieldError[]; requestId?: string };
+}
 
-const MESSAGE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: 'The request could not be understood.',
-  401: 'Please log in to continue.',
-  403: 'You are not allowed to do that.',
-  404: 'There is nothing at this address.',
-  405: 'That method is not allowed here.',
-  413: 'The request is too large.',
-  415: 'That content type is not supported.',
-  429: 'Too many requests. Please slow down and try again shortly.',
-};
+/** The generic code and message of a status that Fastify or a plugin answered on its own. */
+const GENERIC_BY_STATUS = new Map<number, { code: ErrorCode; message: string }>();
+for (const code of ['not_found', 'forbidden', 'conflict'] as const) {
+  GENERIC_BY_STATUS.set(statusOfCode(code), { code, message: errorMessage(code) });
+}
+for (const [code, { status, message }] of Object.entries(HTTP_ERRORS) as [HttpErrorCode, { status: number; message: string }][]) {
+  // Codes of particular situations, not of a status.
+  if (code !== 'csrf_invalid' && code !== 'outcome_unknown' && code !== 'busy') GENERIC_BY_STATUS.set(status, { code, message });
+}
 
-export const INTERNAL_ERROR: HttpProblem = Object.freeze({
-  status: 500,
-  code: 'internal_error',
-  message: 'Something went wrong on our side. Please try again; if it keeps happening, quote the request id.',
-});
+function genericProblem(status: number): { code: ErrorCode; message: string } {
+  return GENERIC_BY_STATUS.get(status) ?? { code: 'bad_request', message: HTTP_ERRORS.bad_request.message };
+}
 
-export const NOT_FOUND: HttpProblem = Object.freeze({
-  status: 404,
-  code: 'not_found',
-  message: MESSAGE_BY_STATUS[404] ?? 'Not found.',
-});
+/** A problem answered with one of the web layer's codes and its message. */
+function httpProblem(code: HttpErrorCode, extra: Partial<HttpProblem> = {}): HttpProblem {
+  return { status: HTTP_ERRORS[code].status, code, message: HTTP_ERRORS[code].message, ...extra };
+}
+
+export const INTERNAL_ERROR: HttpProblem = Object.freeze(httpProblem('internal_error'));
+
+export const NOT_FOUND: HttpProblem = Object.freeze({ status: 404, code: 'not_found', message: 'There is nothing at this address.' });
 
 /** SQLSTATEs for text the database refuses to store: 22021 character_not_in_repertoire, 22P05 untranslatable_character. */
 const TEXT_THE_DATABASE_CANNOT_STORE = new Set(['22021', '22P05']);
 
 /** A form was sent without the CSRF token of a page MovR rendered for this session (see csrf.ts). */
-export const CSRF_INVALID: HttpProblem = Object.freeze({
-  status: 403,
-  code: 'csrf_invalid',
-  message: 'This form has expired or was not sent from MovR. Please go back, reload the page and try again.',
-});
+export const CSRF_INVALID: HttpProblem = Object.freeze(httpProblem('csrf_invalid'));
 
 /** The errors @fastify/csrf-protection raises: no secret in the session, or a missing or wrong token. */
 const CSRF_ERROR_CODES = new Set(['FST_CSRF_MISSING_SECRET', 'FST_CSRF_INVALID_TOKEN']);
@@ -141,52 +181,45 @@ export function problemFor(error: unknown): HttpProblem {
     return {
       status: 400,
       code: 'validation_failed',
-      message: 'Some of the input is not valid.',
-      fields: error.validation.map((issue) => ({
-        ...(location ? { in: location } : {}),
-        path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-        message: issue.message ?? 'Invalid value',
-      })),
+      message: INVALID_INPUT,
+      fields: firstPerPath(
+        error.validation.map((issue) => ({
+          ...(location ? { in: location } : {}),
+          path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+          message: issue.message ?? 'Invalid value',
+        })),
+      ),
     };
   }
   if (TEXT_THE_DATABASE_CANNOT_STORE.has(sqlState(error) ?? '')) {
     // e.g. a NUL character: PostgreSQL cannot store it in text, so it is the input's fault.
     return { status: 400, code: 'validation_failed', message: 'The text contains characters that cannot be stored (such as NUL).' };
   }
-  if (error instanceof TransactionRetriesExhaustedError) {
-    return {
-      status: 503,
-      code: 'busy',
-      message: 'MovR is busy right now. Please try again in a moment.',
-      headers: { 'retry-after': '1' },
-    };
-  }
-  if (error instanceof AmbiguousCommitError) {
-    return {
-      status: 500,
-      code: 'outcome_unknown',
-      message: 'We could not confirm whether your change was saved. Please check before trying again.',
-    };
-  }
+  if (error instanceof TransactionRetriesExhaustedError) return httpProblem('busy', { headers: { 'retry-after': '1' } });
+  if (error instanceof AmbiguousCommitError) return httpProblem('outcome_unknown');
   const status = statusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, body too large, unsupported content type, …) and
     // JSON-schema validation failures: their messages describe the request, not our internals.
     const validation = (error as { validation?: unknown }).validation;
     if (status === 400 && Array.isArray(validation)) {
-      return { status, code: 'validation_failed', message: 'Some of the input is not valid.' };
+      return { status, code: 'validation_failed', message: INVALID_INPUT };
     }
     const message = (error as { message?: unknown }).message;
+    const generic = genericProblem(status);
     return {
       status,
-      code: CODE_BY_STATUS[status] ?? 'bad_request',
-      message:
-        typeof message === 'string' && message.length > 0 && message.length <= 300
-          ? message
-          : (MESSAGE_BY_STATUS[status] ?? 'The request could not be handled.'),
+      code: generic.code,
+      message: typeof message === 'string' && message.length > 0 && message.length <= 300 ? message : generic.message,
     };
   }
   return INTERNAL_ERROR;
+}
+
+/** One problem per field, the first (as the domain reports them). */
+function firstPerPath(fields: ResponseFieldError[]): ResponseFieldError[] {
+  const seen = new Set<string>();
+  return fields.filter((field) => !seen.has(field.path) && seen.add(field.path));
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -211,40 +244,15 @@ export function wantsJson(request: Pick<FastifyRequest, 'url' | 'headers'>): boo
   return prefersJson(request.headers.accept);
 }
 
+const OFFERED = ['text/html', 'application/json'];
+
 /**
- * Content negotiation between application/json and text/html by q-values (RFC 9110 §12.5.1).
- * On a tie the more specific match wins, so `application/json, *\/*` means JSON while a bare
- * `*\/*` (curl, fetch) or a browser's Accept means HTML.
+ * Content negotiation between text/html and application/json by q-values and specificity
+ * (RFC 9110 §12.5.1, by `negotiator`): `application/json, *\/*` means JSON, while a bare
+ * `*\/*` (curl, fetch), no Accept at all or a browser's Accept means HTML.
  */
 export function prefersJson(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const json = preference(accept, 'application', 'json');
-  const html = preference(accept, 'text', 'html');
-  if (json.q === 0) return false;
-  return json.q > html.q || (json.q === html.q && json.specificity > html.specificity);
-}
-
-function preference(accept: string, type: string, subtype: string): { q: number; specificity: number } {
-  let best = { q: 0, specificity: 0 };
-  for (const range of accept.split(',')) {
-    const [mediaRange = '', ...parameters] = range.split(';');
-    const [rangeType = '', rangeSubtype = ''] = mediaRange.trim().toLowerCase().split('/');
-    let specificity = 0;
-    if (rangeType === type && rangeSubtype === subtype) specificity = 3;
-    else if (rangeType === type && rangeSubtype === '*') specificity = 2;
-    else if (rangeType === '*' && rangeSubtype === '*') specificity = 1;
-    if (specificity <= best.specificity) continue;
-    let q = 1;
-    for (const parameter of parameters) {
-      const [name = '', value = ''] = parameter.split('=');
-      if (name.trim().toLowerCase() === 'q') {
-        const parsed = Number(value.trim());
-        q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 1;
-      }
-    }
-    best = { q, specificity };
-  }
-  return best;
+  return new Negotiator({ headers: { accept } }).mediaType(OFFERED) === 'application/json';
 }
 
 /** Sends a problem as JSON or as an HTML page, whichever the request prefers. */
@@ -303,11 +311,8 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
   if (status < 500 && wantsJson(request)) {
     request.log.info({ status, code: error.code }, error.message);
-    void sendProblem(request, reply, {
-      status,
-      code: CODE_BY_STATUS[status] ?? 'bad_request',
-      message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? MESSAGE_BY_STATUS[status] ?? 'The request could not be understood.',
-    });
+    const generic = genericProblem(status);
+    void sendProblem(request, reply, { status, code: generic.code, message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? generic.message });
     return;
   }
   const body = JSON.stringify({
@@ -320,16 +325,27 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
   reply.raw.end(body);
 }
 
-/** Installs the error handler and the not-found handler on the root instance. */
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler(async (error: unknown, request, reply) => {
-    const problem = problemFor(error);
+/** The message of a pre-flight page the account of which was deleted in another session. */
+export const ACCOUNT_GONE = 'That account no longer exists. Log in with another one, or sign up.';
+
+/** The error handler and the not-found handler, on the root app. */
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler(async (error: unknown, request, reply) => {
+      // The logged-in user's account was deleted in another session: every page ends this one.
+      if (isDomainError(error, 'user_not_found') && request.currentUser && !wantsJson(request)) {
+        logOut(request);
+        return reply.flash('info', ACCOUNT_GONE).redirect('/login', 303);
+      }
+      const problem = problemFor(error);
     if (problem.status >= 500) {
       request.log.error({ err: error, code: problem.code }, 'request failed');
     } else {
       request.log.info({ status: problem.status, code: problem.code }, problem.message);
     }
-    return sendProblem(request, reply, problem);
-  });
-  app.setNotFoundHandler(async (request, reply) => sendProblem(request, reply, NOT_FOUND));
-}
+      return sendProblem(request, reply, problem);
+    });
+    app.setNotFoundHandler(async (request, reply) => sendProblem(request, reply, NOT_FOUND));
+  },
+  { name: 'movr-errors', dependencies: ['movr-pages'] },
+);

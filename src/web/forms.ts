@@ -2,7 +2,7 @@
 // the form templates show (an error summary at the top, a message under each field).
 import type { FieldError } from '../movr/errors.ts';
 import { ValidationError } from '../movr/errors.ts';
-import { CSRF_FIELD } from './csrf.ts';
+import { CSRF_FIELD } from './plugins/csrf.ts';
 
 /** Form values as sent, one string per field (the first, if a field was sent twice); no `_csrf`. */
 export type FormValues = Record<string, string>;

@@ -3,14 +3,13 @@
 //   GET /readyz   the database answers `SELECT 1` within READY_TIMEOUT_MS
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
 
 export const READY_TIMEOUT_MS = 2000;
 
 const databaseKind = z.enum(['pglite', 'postgres', 'cockroachdb']);
 
-export const healthPlugin: FastifyPluginAsyncZod<{ db: Database; readyTimeoutMs?: number }> = async (app, options) => {
-  const { db } = options;
+export const healthPlugin: FastifyPluginAsyncZod<{ readyTimeoutMs?: number }> = async (app, options) => {
+  const { db } = app;
   const timeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
 
   app.get(

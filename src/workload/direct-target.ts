@@ -8,6 +8,7 @@
 // reads pick random rows the way the CockroachDB workload does, from a random key with a
 // wrap-around: the first row after a random UUID (or code), else the first row.
 import type { Database } from '../db/connect.ts';
+import type { RegionMap } from '../region-map.ts';
 import { DEFAULT_PRICE_LIST, type PriceList } from '../movr/pricing.ts';
 import { addPromoCode, createPromoCode, listActivePromoCodes } from '../movr/promo-codes.ts';
 import { endRide, recordLocation, startRide } from '../movr/rides.ts';
@@ -38,17 +39,19 @@ export class DirectTarget implements WorkloadTarget {
   private readonly read: (city: string) => Promise<number>;
   private readonly statement: string;
   private readonly priceList: PriceList;
+  private readonly regions: RegionMap;
   private retryBaseline: Record<string, number> = {};
 
   constructor(
     private readonly db: Database,
-    options: { priceList?: PriceList } = {},
+    options: { regions: RegionMap; priceList?: PriceList },
   ) {
     this.description = `${db.displayUrl} (${db.kind})`;
     const domainRead: CityVehiclesRead = prepareCityVehiclesRead(db.orm);
     this.statement = domainRead.sql;
     this.read = leanCountingRead(db, domainRead.sql) ?? domainRead;
     this.priceList = options.priceList ?? DEFAULT_PRICE_LIST;
+    this.regions = options.regions;
   }
 
   /** The statement of the hot read, with $1 for the city. */
@@ -57,7 +60,7 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async createRider(city: string, _label: string, rng: RowRandom): Promise<Rider> {
-    const user = await createUser(this.db, { name: personName(rng), city, address: streetAddress(rng) });
+    const user = await createUser(this.db, { name: personName(rng), city, address: streetAddress(rng) }, { regions: this.regions });
     return { city: user.city, id: user.id, openRide: null, openedAt: 0 };
   }
 
@@ -91,11 +94,11 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async addUser(city: string, _label: string, rng: RowRandom): Promise<void> {
-    await createUser(this.db, { name: personName(rng), city, address: streetAddress(rng) });
+    await createUser(this.db, { name: personName(rng), city, address: streetAddress(rng) }, { regions: this.regions });
   }
 
   async addVehicle(owner: Rider, rng: RowRandom): Promise<void> {
-    await addVehicle(this.db, owner, vehicleValues(rng));
+    await addVehicle(this.db, owner, vehicleValues(rng), { regions: this.regions });
   }
 
   async startRide(rider: Rider, rng: RowRandom): Promise<RideHandle> {
@@ -109,7 +112,7 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async recordLocation(rider: Rider, ride: RideHandle, rng: RowRandom): Promise<void> {
-    await recordLocation(this.db, rider, ride, pointIn(ride.city, rng));
+    await recordLocation(this.db, rider, ride, pointIn(this.regions, ride.city, rng));
   }
 
   async endRide(rider: Rider, ride: RideHandle, rng: RowRandom): Promise<void> {

@@ -20,8 +20,9 @@
 //
 // The planning state is one status byte per vehicle and the list of vehicles with an open ride
 // (an Int32Array): a million rides need no more memory than a few vehicles' worth of bytes.
+import { BIKE_BRANDS, type VehicleColor, type VehicleStatus as AnyVehicleStatus, type VehicleType } from '../movr/rules.ts';
 import { maskCardNumber } from '../movr/users.ts';
-import { CITIES, type City, cityCentre } from '../movr/cities.ts';
+import { type City, type RegionMap, cityCentre } from '../region-map.ts';
 import { RowRandom, hashString } from './random.ts';
 import {
   FIRST_NAMES,
@@ -34,6 +35,8 @@ import {
 } from './words.ts';
 
 export interface GenerateOptions {
+  /** The cities rows are spread over. */
+  regions: RegionMap;
   seed: number;
   numUsers: number;
   numVehicles: number;
@@ -53,15 +56,19 @@ export interface UserRow {
   creditCard: string;
 }
 
-export type VehicleStatus = 'available' | 'in_use' | 'lost';
-export const VEHICLE_TYPES = ['skateboard', 'bike', 'scooter'] as const;
-export const VEHICLE_COLORS = ['red', 'yellow', 'blue', 'green', 'black'] as const;
-export const BIKE_BRANDS = ['Merida', 'Fuji', 'Cervelo', 'Pinarello', 'Santa Cruz', 'Kona', 'Schwinn'] as const;
+export type VehicleStatus = Extract<AnyVehicleStatus, 'available' | 'in_use' | 'lost'>;
+
+/**
+ * The types and colours of MovR's rules in the order `cockroach workload init movr` draws them
+ * (the colours are the workload's five): the default data set stays what it has always been.
+ */
+export const DRAWN_TYPES = ['skateboard', 'bike', 'scooter'] as const satisfies readonly VehicleType[];
+export const DRAWN_COLORS = ['red', 'yellow', 'blue', 'green', 'black'] as const satisfies readonly VehicleColor[];
 
 export interface VehicleRow {
   id: string;
   city: string;
-  type: (typeof VEHICLE_TYPES)[number];
+  type: VehicleType;
   ownerId: string | null;
   /** Milliseconds since the epoch (UTC). */
   creationTime: number;
@@ -121,7 +128,7 @@ export interface DemoAccountSpec {
  * One demo log-in per region of a map: DEMO_ACCOUNTS for the regions that have their city,
  * and `demo-<first city>` in the other regions (e.g. demo-chicago for us-central1).
  */
-export function demoAccounts(cities: readonly City[] = CITIES): readonly DemoAccountSpec[] {
+export function demoAccounts(cities: readonly City[]): readonly DemoAccountSpec[] {
   const accounts: DemoAccountSpec[] = [];
   const regions = [...new Set(cities.map((city) => city.region))];
   for (const region of regions) {
@@ -154,18 +161,18 @@ const STATUS_IN_USE = 1;
 const STATUS_LOST = 2;
 const STATUS_NAMES: readonly VehicleStatus[] = ['available', 'in_use', 'lost'];
 
-/** The city (index into the cities, by default CITIES) that row i of n belongs to: contiguous blocks. */
-export function cityIndexOf(index: number, count: number, cityCount: number = CITIES.length): number {
+/** The city (index into the map's cities) that row i of n belongs to: contiguous blocks. */
+export function cityIndexOf(index: number, count: number, cityCount: number): number {
   return Math.floor((index * cityCount) / count);
 }
 
 /** The first row index of city c's block when n rows are spread over the cities. */
-export function cityBlockStart(cityIndex: number, count: number, cityCount: number = CITIES.length): number {
+export function cityBlockStart(cityIndex: number, count: number, cityCount: number): number {
   // i is in city c or later ⇔ floor(i*9/n) ≥ c ⇔ i ≥ c*n/9 (for 9 cities).
   return Math.ceil((cityIndex * count) / cityCount);
 }
 
-export function cityBlockSize(cityIndex: number, count: number, cityCount: number = CITIES.length): number {
+export function cityBlockSize(cityIndex: number, count: number, cityCount: number): number {
   return cityBlockStart(cityIndex + 1, count, cityCount) - cityBlockStart(cityIndex, count, cityCount);
 }
 
@@ -177,7 +184,7 @@ export class MovrGenerator {
   readonly options: Readonly<GenerateOptions>;
   /** How many rides are open (rides 0..openRides-1); each belongs to one in_use vehicle. */
   readonly openRides: number;
-  /** The cities rows are spread over: the active map's when the generator was created. */
+  /** The cities rows are spread over: the map's, region by region. */
   readonly cities: readonly City[];
   /** The demo log-ins, one per region of those cities. */
   readonly demoAccounts: readonly DemoAccountSpec[];
@@ -215,7 +222,7 @@ export class MovrGenerator {
       );
     }
     this.options = Object.freeze({ ...options, baseTime: new Date(base) });
-    this.cities = CITIES;
+    this.cities = options.regions.cities;
     this.demoAccounts = demoAccounts(this.cities);
     const cityCount = this.cities.length;
     this.base = base;
@@ -324,8 +331,8 @@ export class MovrGenerator {
     rng.next(); // the status draw, already planned in the constructor
     const id = rng.uuid();
     const cityIndex = this.indexOf(index, this.options.numVehicles);
-    const type = rng.pick(VEHICLE_TYPES);
-    const color = rng.pick(VEHICLE_COLORS);
+    const type = rng.pick(DRAWN_TYPES);
+    const color = rng.pick(DRAWN_COLORS);
     const extJson =
       type === 'bike'
         ? `{"brand": "${rng.pick(BIKE_BRANDS)}", "color": "${color}"}`

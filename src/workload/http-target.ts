@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { RegionMap } from '../region-map.ts';
 import type { WriteOperation } from './mix.ts';
 import type { RowRandom } from './random.ts';
 import {
@@ -43,8 +44,10 @@ export class HttpTarget implements WorkloadTarget {
   private readonly transport: typeof http | typeof https;
   /** Makes usernames unique across runs against one server. */
   private readonly runId = randomBytes(4).toString('hex');
+  private readonly regions: RegionMap;
 
-  constructor(baseUrl: string, options: { connections?: number } = {}) {
+  constructor(baseUrl: string, options: { regions: RegionMap; connections?: number }) {
+    this.regions = options.regions;
     this.base = new URL(baseUrl);
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
       throw new Error(`--target must be an http:// or https:// URL, got "${baseUrl}"`);
@@ -173,7 +176,7 @@ export class HttpTarget implements WorkloadTarget {
   }
 
   async recordLocation(rider: Rider, ride: RideHandle, rng: RowRandom): Promise<void> {
-    await this.call('POST', `${API}/rides/${encodeURIComponent(ride.city)}/${ride.id}/locations`, pointIn(ride.city, rng), rider.token);
+    await this.call('POST', `${API}/rides/${encodeURIComponent(ride.city)}/${ride.id}/locations`, pointIn(this.regions, ride.city, rng), rider.token);
   }
 
   async endRide(rider: Rider, ride: RideHandle, rng: RowRandom): Promise<void> {

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../db/schema.ts';
 import { hashPassword } from '../movr/passwords.ts';
+import { DEFAULT_REGION_MAP } from '../region-map.ts';
 import { type GenerateOptions, MovrGenerator, fixedDemoPassword } from './generate.ts';
 
 export interface InitOptions extends GenerateOptions {
@@ -29,8 +30,9 @@ export interface InitOptions extends GenerateOptions {
   concurrency?: number;
 }
 
-/** The defaults of `cockroach workload init movr`. */
+/** The defaults of `cockroach workload init movr`, its nine cities included. */
 export const DEFAULT_INIT_OPTIONS: Omit<InitOptions, 'baseTime' | 'demoPasswords' | 'progress'> = Object.freeze({
+  regions: DEFAULT_REGION_MAP,
   seed: 1,
   numUsers: 50,
   numVehicles: 15,

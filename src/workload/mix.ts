@@ -6,7 +6,7 @@
 // add vehicle 0.10, start ride 0.40, end ride 0.07). Every write is preceded by a location update
 // of up to 10 of the worker's open rides: record_location is an operation of its own in the
 // statistics but is never picked by the mix.
-import { CITIES, REGION_NAMES } from '../movr/cities.ts';
+import type { RegionMap } from '../region-map.ts';
 
 export const READ_OPERATION = 'read_vehicles';
 export const LOCATION_OPERATION = 'record_location';
@@ -106,25 +106,26 @@ export function parseWeights(text: string, defaults: WriteWeights = DEFAULT_WRIT
  * `--cities`: comma-separated city and region names ("paris,us-west1"), resolved to city names in
  * MovR's order, without repeats. Empty or absent means every city.
  */
-export function parseCities(text: string | undefined): string[] {
-  if (text === undefined || text.trim() === '') return CITIES.map((c) => c.name);
+export function parseCities(text: string | undefined, regions: RegionMap): string[] {
+  const cities = regions.cities;
+  if (text === undefined || text.trim() === '') return cities.map((c) => c.name);
   const chosen = new Set<string>();
   for (const part of text.split(',')) {
     const name = part.trim().toLowerCase();
     if (name === '') continue;
-    const inRegion = CITIES.filter((c) => c.region === name);
-    const city = CITIES.find((c) => c.name === name);
+    const inRegion = cities.filter((c) => c.region === name);
+    const city = regions.findCity(name);
     if (city) chosen.add(city.name);
     else if (inRegion.length > 0) for (const c of inRegion) chosen.add(c.name);
     else {
       throw new MixError(
-        `--cities: "${part.trim()}" is neither a city (${CITIES.map((c) => c.name).join(', ')}) ` +
-          `nor a region (${REGION_NAMES.join(', ')})`,
+        `--cities: "${part.trim()}" is neither a city (${cities.map((c) => c.name).join(', ')}) ` +
+          `nor a region (${regions.regionNames.join(', ')})`,
       );
     }
   }
   if (chosen.size === 0) throw new MixError('--cities names no city');
-  return CITIES.filter((c) => chosen.has(c.name)).map((c) => c.name);
+  return cities.filter((c) => chosen.has(c.name)).map((c) => c.name);
 }
 
 /** `60s`, `5m`, `1h`, `1500ms`, `2.5s` or a bare number of seconds, in milliseconds. */

@@ -3,7 +3,8 @@
 // offer the same operations; the runner (run.ts) decides which to run and keeps the score.
 import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
 import { DomainError } from '../movr/errors.ts';
-import { CITIES, cityCentre } from '../movr/cities.ts';
+import { BIKE_BRANDS, VEHICLE_COLORS, VEHICLE_TYPES } from '../movr/rules.ts';
+import { type RegionMap, cityCentre } from '../region-map.ts';
 import { personName, streetAddress } from './generate.ts';
 import type { WriteOperation } from './mix.ts';
 import type { RowRandom } from './random.ts';
@@ -119,9 +120,11 @@ export function classifyFailure(error: unknown): Classified {
 export { personName, streetAddress };
 
 /** A point within about 5 km of the city's centre. */
-export function pointIn(city: string, rng: RowRandom): { lat: number; long: number } {
+export function pointIn(regions: RegionMap, city: string, rng: RowRandom): { lat: number; long: number } {
   // Cities added by configuration may have no known centre: cityCentre gives a stand-in.
-  const centre = cityCentre(CITIES.find((c) => c.name === city) ?? CITIES[0]!);
+  const known = regions.findCity(city) ?? regions.cities[0];
+  if (!known) throw new RangeError('the region map has no cities');
+  const centre = cityCentre(known);
   return {
     lat: Math.round((centre.lat + (rng.float() - 0.5) * 0.09) * 1e6) / 1e6,
     long: Math.round((centre.long + (rng.float() - 0.5) * 0.09) * 1e6) / 1e6,
@@ -144,16 +147,13 @@ export function randomCodeCursor(rng: RowRandom): string {
   return String.fromCharCode(97 + rng.int(26), 97 + rng.int(26), 97 + rng.int(26));
 }
 
-export const WORKLOAD_VEHICLE_TYPES = ['bike', 'scooter', 'skateboard'] as const;
-export const WORKLOAD_VEHICLE_COLORS = ['black', 'blue', 'green', 'red', 'white', 'yellow'] as const;
-export const WORKLOAD_BIKE_BRANDS = ['Merida', 'Fuji', 'Cervelo', 'Pinarello', 'Santa Cruz', 'Kona', 'Schwinn'] as const;
-
+/** A vehicle an owner adds: any type and colour MovR knows. */
 export function vehicleValues(rng: RowRandom) {
-  const type = rng.pick(WORKLOAD_VEHICLE_TYPES);
+  const type = rng.pick(VEHICLE_TYPES);
   return {
     type,
-    color: rng.pick(WORKLOAD_VEHICLE_COLORS),
-    brand: type === 'bike' ? rng.pick(WORKLOAD_BIKE_BRANDS) : null,
+    color: rng.pick(VEHICLE_COLORS),
+    brand: type === 'bike' ? rng.pick(BIKE_BRANDS) : null,
     location: streetAddress(rng),
   };
 }

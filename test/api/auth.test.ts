@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/movr/api-tokens.ts';
-import { SESSION_COOKIE } from '../../src/web/session.ts';
+import { SESSION_COOKIE } from '../../src/web/plugins/sessions.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { Browser, csrfFieldOf } from '../web/helpers.ts';
 import {

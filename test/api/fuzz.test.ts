@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
-import { CITIES } from '../../src/movr/cities.ts';
-import { VEHICLE_COLORS, VEHICLE_STATUSES, VEHICLE_TYPES } from '../../src/movr/vehicles.ts';
+import { VEHICLE_COLORS, VEHICLE_STATUSES, VEHICLE_TYPES } from '../../src/movr/rules.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { type ApiRoute, apiRoutes } from '../../src/web/api/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import {
@@ -41,7 +41,7 @@ const printableAscii = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String
 /** Text that can go in a header value. */
 const headerText = (maxLength = 60) => fc.string({ unit: printableAscii, maxLength });
 const anyText = (maxLength = 40) => fc.string({ unit: 'grapheme', maxLength });
-const cityNames = CITIES.map((city) => city.name);
+const cityNames = DEFAULT_REGION_MAP.cities.map((city) => city.name);
 
 /** Strings that often break parsers and validators. */
 const nastyString = fc.constantFrom(

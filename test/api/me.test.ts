@@ -1,7 +1,7 @@
 // GET, PATCH and DELETE /me; GET /cities.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CITIES } from '../../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import {
   ApiClient,
@@ -139,7 +139,7 @@ describeEachDatabase(
         const response = await new ApiClient(app).get('/api/v1/cities');
         expect(response.status).toBe(200);
         expect(response.body.instance_region).toBeNull();
-        expect(response.body.items).toEqual(CITIES.map((c) => ({ name: c.name, region: c.region, lat: c.lat, long: c.long })));
+        expect(response.body.items).toEqual(DEFAULT_REGION_MAP.cities.map((c) => ({ name: c.name, region: c.region, lat: c.lat, long: c.long })));
       });
 
       it('the instance region’s cities come first when MOVR_REGION is set', async () => {

@@ -3,7 +3,7 @@
 // web site around the API behaves as before.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_RATE_LIMIT } from '../../src/web/api/index.ts';
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../../src/config.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { ApiClient, apiApp, digest, errorCode, insertVehicle, quickUser, removeTestHomes } from './helpers.ts';
 
@@ -121,9 +121,9 @@ describeEachDatabase(
     });
 
     describe('rate limit', () => {
-      it(`429 too_many_requests after ${API_RATE_LIMIT.max} requests a minute from one IP; other IPs are unaffected`, async () => {
+      it(`429 too_many_requests after ${DEFAULT_API_RATE_LIMIT_PER_MINUTE} requests a minute from one IP; other IPs are unaffected`, async () => {
         const client = new ApiClient(app);
-        for (let i = 0; i < API_RATE_LIMIT.max; i++) {
+        for (let i = 0; i < DEFAULT_API_RATE_LIMIT_PER_MINUTE; i++) {
           const response = await app.inject({ url: '/api/v1/cities', remoteAddress: client.ip });
           if (response.statusCode !== 200) throw new Error(`request ${i + 1} got ${response.statusCode}`);
         }

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { users, vehicles } from '../../src/db/schema.ts';
-import { logIn } from '../../src/web/auth.ts';
+import { logIn } from '../../src/web/plugins/auth.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { describeBrowser, launchBrowser, screenshotPath } from './support.ts';

@@ -19,13 +19,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import {
-  CITY_KEYED_TABLES,
-  CITY_LED_INDEXES,
-  GLOBAL_TABLES,
   type RegionsOptions,
   RegionsError,
   applyRegions,
-  asOfSystemTime,
   checkInstanceRegion,
   cockroachVersion,
   formatRegionsScript,
@@ -38,13 +34,16 @@ import {
   unmappedCities,
 } from '../../src/db/regions.ts';
 import * as schema from '../../src/db/schema.ts';
-import { DEFAULT_REGION_MAP, type RegionMap, parseRegionMap, resetRegionMap } from '../../src/movr/cities.ts';
+import { CITY_KEYED_TABLES, CITY_LED_INDEXES, GLOBAL_TABLES } from '../../src/db/schema.ts';
+import { asOfSystemTime } from '../../src/db/follower-reads.ts';
+import { DEFAULT_REGION_MAP, type RegionMap, parseRegionMap } from '../../src/region-map.ts';
 import { listActivePromoCodes } from '../../src/movr/promo-codes.ts';
 import { endRide, startRide } from '../../src/movr/rides.ts';
 import { addVehicle } from '../../src/movr/vehicles.ts';
 import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { insertPromoCode, newUser } from '../movr/fixtures.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const GOLDEN_DIR = new URL('./golden/', import.meta.url);
 const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
@@ -99,7 +98,6 @@ function evaluateCase(expression: string, city: string): string | undefined {
   return undefined;
 }
 
-afterEach(() => resetRegionMap());
 
 describe('the generated DDL', () => {
   const cases: [string, RegionsOptions][] = [
@@ -124,7 +122,7 @@ describe('the generated DDL', () => {
     ['the default map', DEFAULT_REGION_MAP],
     ['a map with us-central1', CENTRAL_MAP],
   ])('regional-by-row, %s', (_, map) => {
-    const regions = map.map((r) => r.region);
+    const regions = map.regionNames;
     const statements = statementsOf(formatRegionsScript({ map, database: 'movr', style: 'regional-by-row' }));
 
     it('sets the primary region, adds the others, then the survival goal', () => {
@@ -139,7 +137,7 @@ describe('the generated DDL', () => {
       const column = new RegExp(
         '^ALTER TABLE ([a-z_]+) ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_region NOT VISIBLE NOT NULL AS \\(\\n' +
           '  CASE\\n' +
-          map.map((r) => `    WHEN city IN \\(${esc(cityList(r.cities.map((c) => c.name)))}\\) THEN '${r.region}'\\n`).join('') +
+          map.regions.map((r) => `    WHEN city IN \\(${esc(cityList(r.cities.map((c) => c.name)))}\\) THEN '${r.region}'\\n`).join('') +
           `    ELSE '${regions[0]}'\\n` +
           '  END\\n' +
           '\\) STORED$',
@@ -174,7 +172,7 @@ describe('the generated DDL', () => {
     it('maps every city of the map to its own region in the CASE expression', () => {
       const statement = statements.find((s) => s.startsWith('ALTER TABLE rides ADD COLUMN'))!;
       const expression = statement.slice(statement.indexOf('(\n') + 2, statement.lastIndexOf('\n)'));
-      for (const { region, cities } of map) {
+      for (const { region, cities } of map.regions) {
         for (const city of cities) expect(evaluateCase(expression, city.name), city.name).toBe(region);
       }
       // A city the map does not have goes to the primary region instead of failing NOT NULL.
@@ -186,10 +184,10 @@ describe('the generated DDL', () => {
     ['the default map', DEFAULT_REGION_MAP],
     ['a map with us-central1', CENTRAL_MAP],
   ])('partition-by-list, %s', (_, map) => {
-    const regions = map.map((r) => r.region);
+    const regions = map.regionNames;
     const primary = regions[0]!;
     const statements = statementsOf(formatRegionsScript({ map, database: 'movr', style: 'partition-by-list' }));
-    const partitions = map
+    const partitions = map.regions
       .map((r) => `  PARTITION ${partitionName(r.region)} VALUES IN (${cityList(r.cities.map((c) => c.name))})`)
       .join(',\n');
 
@@ -323,12 +321,12 @@ describeEachDatabase('geo-partitioning against a migrated database', (t) => {
 
   it('evaluates the generated CASE expression to each city’s region on the real database', async () => {
     const expression = regionCaseExpression(CENTRAL_MAP, 'us-east1');
-    const cities = [...CENTRAL_MAP.flatMap((r) => r.cities.map((c) => c.name)), 'atlantis'];
+    const cities = [...CENTRAL_MAP.regions.flatMap((r) => r.cities.map((c) => c.name)), 'atlantis'];
     const rows = await t.db.execute(
       `SELECT city, (${expression}) AS region FROM unnest($1::varchar[]) AS t(city) ORDER BY city`,
       [cities],
     );
-    const expected = new Map(CENTRAL_MAP.flatMap((r) => r.cities.map((c) => [c.name, r.region] as const)));
+    const expected = new Map(CENTRAL_MAP.regions.flatMap((r) => r.cities.map((c) => [c.name, r.region] as const)));
     expected.set('atlantis', 'us-east1');
     expect(rows).toHaveLength(cities.length);
     for (const row of rows) expect(row.region, String(row.city)).toBe(expected.get(String(row.city)));
@@ -418,7 +416,7 @@ describeEachDatabase(
 
     it('starts and ends a ride; a serialization failure inside start_ride rolls back to the savepoint and runs it again', async () => {
       const rider = await newUser(t.db, { city: 'seattle', name: 'Sam Savepoint' });
-      const vehicle = await addVehicle(t.db, rider, { type: 'scooter', color: 'red', location: 'Pike Place' });
+      const vehicle = await addVehicle(t.db, rider, { type: 'scooter', color: 'red', location: 'Pike Place' }, TEST_CITIES);
       let attempts = 0;
       const before = t.db.transactionStats.get('start_ride');
       const ride = await startRide(t.db, rider, vehicle, {
@@ -779,4 +777,3 @@ describe('asOfSystemTime', () => {
   });
 });
 
-beforeEach(() => resetRegionMap());

@@ -1,28 +1,23 @@
 // The region map: the default nine cities, maps from configuration (compact and JSON forms)
-// and their validation, the one active map that CITIES / findCity / citiesByRegion read, city
-// centres for cities without coordinates, and the generator on a custom map.
+// and their validation, a map as a value that its cities and look-ups come from, city centres
+// for cities without coordinates, and the generator on a custom map.
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  CITIES,
   DEFAULT_REGION_MAP,
-  REGION_NAMES,
-  activeRegionMap,
   buildRegionMap,
-  citiesByRegion,
   cityCentre,
-  findCity,
   formatRegionMap,
   parseRegionMap,
   regionMapFromJson,
-  resetRegionMap,
-  useRegionMap,
-} from '../../src/movr/cities.ts';
+} from '../../src/region-map.ts';
 import { signUp } from '../../src/movr/users.ts';
 import { regionLabel } from '../../src/web/pages/format.ts';
 import { MovrGenerator, demoAccounts } from '../../src/workload/generate.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { TEST_PASSWORD, testWebApp, uniqueTestUsername } from '../web/helpers.ts';
+import { buildTestApp } from '../support/app.ts';
+import { TEST_CITIES, TEST_PASSWORD, uniqueUsername } from '../support/factories.ts';
+import { Browser, formTokenOf } from '../web/helpers.ts';
 
 const WITH_CENTRAL =
   'us-east1=new york,boston,washington dc;us-west1=san francisco,seattle,los angeles;' +
@@ -34,12 +29,11 @@ function mapOf(text: string) {
   return result.map!;
 }
 
-afterEach(() => resetRegionMap());
-
 describe('the default region map', () => {
   it('has the workload’s nine cities in three regions, with their centres', () => {
-    expect(REGION_NAMES).toEqual(['us-east1', 'us-west1', 'europe-west1']);
-    expect(CITIES.map((c) => `${c.region}:${c.name}`)).toEqual([
+    const { regionNames, cities } = DEFAULT_REGION_MAP;
+    expect(regionNames).toEqual(['us-east1', 'us-west1', 'europe-west1']);
+    expect(cities.map((c) => `${c.region}:${c.name}`)).toEqual([
       'us-east1:new york',
       'us-east1:boston',
       'us-east1:washington dc',
@@ -50,23 +44,24 @@ describe('the default region map', () => {
       'europe-west1:paris',
       'europe-west1:rome',
     ]);
-    for (const city of CITIES) {
+    for (const city of cities) {
       expect(city.lat).toBeTypeOf('number');
       expect(city.long).toBeTypeOf('number');
     }
-    expect(findCity('paris')).toEqual({ name: 'paris', region: 'europe-west1', lat: 48.8566, long: 2.3522 });
-    expect(activeRegionMap()).toBe(DEFAULT_REGION_MAP);
+    expect(DEFAULT_REGION_MAP.findCity('paris')).toEqual({ name: 'paris', region: 'europe-west1', lat: 48.8566, long: 2.3522 });
   });
 
   it('lists an instance’s own region first', () => {
-    expect(citiesByRegion().map((r) => r.region)).toEqual(['us-east1', 'us-west1', 'europe-west1']);
-    expect(citiesByRegion('europe-west1').map((r) => r.region)).toEqual(['europe-west1', 'us-east1', 'us-west1']);
-    expect(citiesByRegion('europe-west1')[0]!.cities.map((c) => c.name)).toEqual(['amsterdam', 'paris', 'rome']);
+    const map = DEFAULT_REGION_MAP;
+    expect(map.citiesByRegion().map((r) => r.region)).toEqual(['us-east1', 'us-west1', 'europe-west1']);
+    expect(map.citiesByRegion('europe-west1').map((r) => r.region)).toEqual(['europe-west1', 'us-east1', 'us-west1']);
+    expect(map.citiesByRegion('europe-west1')[0]!.cities.map((c) => c.name)).toEqual(['amsterdam', 'paris', 'rome']);
   });
 
   it('generates the same data set as before the map was configurable, byte for byte', () => {
     // Digest of every row of the default data set, computed with the code before this change.
     const g = new MovrGenerator({
+      regions: DEFAULT_REGION_MAP,
       seed: 1,
       numUsers: 50,
       numVehicles: 15,
@@ -88,14 +83,14 @@ describe('the default region map', () => {
   });
 });
 
-describe('the active region map', () => {
-  it('is what CITIES, REGION_NAMES, findCity and citiesByRegion read, until reset', () => {
-    useRegionMap(mapOf(WITH_CENTRAL));
-    expect(REGION_NAMES).toEqual(['us-east1', 'us-west1', 'europe-west1', 'us-central1']);
-    expect(CITIES).toHaveLength(12);
-    expect(findCity('chicago')).toEqual({ name: 'chicago', region: 'us-central1' });
-    expect(findCity('new york')?.lat).toBe(40.7128);
-    expect(citiesByRegion('us-central1')[0]).toEqual({
+describe('a region map as a value', () => {
+  it('has its own cities, regions and look-ups, and leaves the default as it is', () => {
+    const central = mapOf(WITH_CENTRAL);
+    expect(central.regionNames).toEqual(['us-east1', 'us-west1', 'europe-west1', 'us-central1']);
+    expect(central.cities).toHaveLength(12);
+    expect(central.findCity('chicago')).toEqual({ name: 'chicago', region: 'us-central1' });
+    expect(central.findCity('new york')?.lat).toBe(40.7128);
+    expect(central.citiesByRegion('us-central1')[0]).toEqual({
       region: 'us-central1',
       cities: [
         { name: 'chicago', region: 'us-central1' },
@@ -103,20 +98,20 @@ describe('the active region map', () => {
         { name: 'minneapolis', region: 'us-central1' },
       ],
     });
-    resetRegionMap();
-    expect(findCity('chicago')).toBeUndefined();
-    expect(CITIES).toHaveLength(9);
+    expect(DEFAULT_REGION_MAP.findCity('chicago')).toBeUndefined();
+    expect(DEFAULT_REGION_MAP.cities).toHaveLength(9);
   });
 
   it('can replace the default entirely: cities it leaves out are not served', () => {
-    useRegionMap(mapOf('europe-west1=paris,berlin'));
-    expect(CITIES.map((c) => c.name)).toEqual(['paris', 'berlin']);
-    expect(findCity('new york')).toBeUndefined();
+    const map = mapOf('europe-west1=paris,berlin');
+    expect(map.cities.map((c) => c.name)).toEqual(['paris', 'berlin']);
+    expect(map.findCity('new york')).toBeUndefined();
   });
 
   it('drives the generator: rows only in its cities, one demo account per region', () => {
-    useRegionMap(mapOf(WITH_CENTRAL));
+    const central = mapOf(WITH_CENTRAL);
     const g = new MovrGenerator({
+      regions: central,
       seed: 1,
       numUsers: 24,
       numVehicles: 24,
@@ -125,7 +120,7 @@ describe('the active region map', () => {
       numPromoCodes: 0,
       baseTime: new Date('2025-01-01T00:00:00Z'),
     });
-    const names = new Set(CITIES.map((c) => c.name));
+    const names = new Set(central.cities.map((c) => c.name));
     const userCities = Array.from({ length: 24 }, (_, i) => g.user(i).city);
     expect(new Set(userCities)).toEqual(names);
     for (let i = 0; i < 48; i++) expect(names.has(g.ride(i).city)).toBe(true);
@@ -137,21 +132,19 @@ describe('the active region map', () => {
     ]);
     expect(g.demoUser(3).city).toBe('chicago');
     // Points of a city without coordinates cluster around its stand-in centre.
-    const centre = cityCentre(findCity('chicago')!);
+    const centre = cityCentre(central.findCity('chicago')!);
     for (let i = 0; i < 96; i++) {
       const point = g.history(i);
-      const c = cityCentre(findCity(point.city)!);
+      const c = cityCentre(central.findCity(point.city)!);
       expect(Math.abs(point.lat - c.lat)).toBeLessThan(0.2);
       expect(Math.abs(point.long - c.long)).toBeLessThan(0.2);
     }
     expect(centre).toEqual(cityCentre({ name: 'chicago', region: 'anywhere' }));
-    // A generator keeps the map it was made with.
-    resetRegionMap();
     expect(g.user(23).city).toBe('minneapolis');
   });
 
   it('demo accounts: one per region, in the first city of regions the defaults do not cover', () => {
-    expect(demoAccounts(mapOf('us-west1=los angeles,san francisco;asia-east1=hong kong').flatMap((r) => r.cities))).toEqual([
+    expect(demoAccounts(mapOf('us-west1=los angeles,san francisco;asia-east1=hong kong').cities)).toEqual([
       { username: 'demo-sanfrancisco', city: 'san francisco' },
       { username: 'demo-hongkong', city: 'hong kong' },
     ]);
@@ -160,7 +153,7 @@ describe('the active region map', () => {
 
 describe('cityCentre', () => {
   it('is the known centre of a default city', () => {
-    expect(cityCentre(findCity('rome')!)).toEqual({ lat: 41.9028, long: 12.4964 });
+    expect(cityCentre(DEFAULT_REGION_MAP.findCity('rome')!)).toEqual({ lat: 41.9028, long: 12.4964 });
   });
 
   it('gives a city without coordinates a stand-in that depends on its name only', () => {
@@ -180,7 +173,7 @@ describe('cityCentre', () => {
 describe('parseRegionMap (MOVR_REGIONS)', () => {
   it('reads the compact form, keeping the order of regions and cities', () => {
     const map = mapOf(' us-central1 = chicago , detroit ; us-east1=new york; ');
-    expect(map).toEqual([
+    expect(map.regions).toEqual([
       { region: 'us-central1', cities: [{ name: 'chicago', region: 'us-central1' }, { name: 'detroit', region: 'us-central1' }] },
       { region: 'us-east1', cities: [{ name: 'new york', region: 'us-east1', lat: 40.7128, long: -74.006 }] },
     ]);
@@ -229,7 +222,7 @@ describe('regionMapFromJson (MOVR_REGIONS_FILE)', () => {
       regions: { 'us-east1': ['new york'], 'us-central1': ['detroit', { name: 'chicago', lat: 41.8781, long: -87.6298 }] },
     });
     expect(result.problems).toEqual([]);
-    expect(result.map?.[1]?.cities).toEqual([
+    expect(result.map?.regions[1]?.cities).toEqual([
       { name: 'detroit', region: 'us-central1' },
       { name: 'chicago', region: 'us-central1', lat: 41.8781, long: -87.6298 },
     ]);
@@ -270,7 +263,7 @@ describeEachDatabase(
     const env = { MOVR_REGIONS: WITH_CENTRAL, MOVR_REGION: 'us-central1' };
 
     it('lists the instance region’s cities first, new cities without coordinates', async () => {
-      const app = await testWebApp(t.db, { env });
+      const app = await buildTestApp(t.db, { env });
       try {
         const api = await app.inject({ method: 'GET', url: '/api/v1/cities' });
         expect(api.statusCode).toBe(200);
@@ -296,31 +289,30 @@ describeEachDatabase(
       }
     });
 
-    it('lets riders sign up in a new city; the default map does not know it', async () => {
-      const app = await testWebApp(t.db, { env });
+    it('lets riders sign up in a new city, through the site; the default map does not know it', async () => {
+      const app = await buildTestApp(t.db, { env });
       try {
-        const user = await signUp(t.db, {
-          username: uniqueTestUsername(),
-          password: TEST_PASSWORD,
+        const browser = new Browser(app);
+        const response = await browser.postForm('/signup', {
           name: 'Carl Chicago',
           city: 'chicago',
-          address: null,
-          cardNumber: null,
+          address: '',
+          username: uniqueUsername(),
+          password: TEST_PASSWORD,
+          cardNumber: '',
+          _csrf: await formTokenOf(browser, '/signup'),
         });
-        expect(user.city).toBe('chicago');
+        expect(response.statusCode).toBe(303);
+        expect(response.headers.location).toBe('/cities/chicago/vehicles');
       } finally {
         await app.close();
       }
-      resetRegionMap();
       await expect(
-        signUp(t.db, {
-          username: uniqueTestUsername(),
-          password: TEST_PASSWORD,
-          name: 'Dora Detroit',
-          city: 'detroit',
-          address: null,
-          cardNumber: null,
-        }),
+        signUp(
+          t.db,
+          { username: uniqueUsername(), password: TEST_PASSWORD, name: 'Dora Detroit', city: 'detroit', address: null, cardNumber: null },
+          TEST_CITIES,
+        ),
       ).rejects.toThrow();
     });
   },

@@ -3,7 +3,8 @@
 // that a refused operation changed nothing.
 import type { Database } from '../../src/db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST, type PromoRules, promoCodes } from '../../src/db/schema.ts';
-import { type User, signUp } from '../../src/movr/users.ts';
+import type { User } from '../../src/movr/users.ts';
+import { createUser } from '../support/factories.ts';
 
 export const PASSWORD = 'Tr0mbone-Lantern-42';
 /** Luhn-valid test card numbers. */
@@ -24,14 +25,7 @@ export async function newUser(
   db: Database,
   overrides: { username?: string; name?: string; city?: string; address?: string | null; cardNumber?: string | null } = {},
 ): Promise<User> {
-  return signUp(db, {
-    username: overrides.username ?? uniqueUsername(),
-    password: PASSWORD,
-    name: overrides.name ?? 'Test Rider',
-    city: overrides.city ?? 'new york',
-    address: overrides.address === undefined ? '1 Main Street' : overrides.address,
-    cardNumber: overrides.cardNumber === undefined ? null : overrides.cardNumber,
-  });
+  return createUser(db, { username: uniqueUsername(), ...overrides });
 }
 
 /** Several users at once (argon2 hashing runs in parallel on the thread pool). */

@@ -11,6 +11,7 @@ import type { User } from '../../src/movr/users.ts';
 import { addVehicle } from '../../src/movr/vehicles.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { emptyAllButUsers, expectError, insertPromoCode, minutes, newUser, snapshot } from './fixtures.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -228,7 +229,7 @@ describeEachDatabase('promo codes', (t) => {
       await addPromoCode(t.db, other, 'AAA-TEN', { now: NOW });
 
       // Two rides while the quarter code is valid use it twice.
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Colosseo' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Colosseo' }, TEST_CITIES);
       for (const start of [at(minutes(10)), at(minutes(30))]) {
         const ride = await startRide(t.db, user, vehicle, { now: start });
         const ended = await endRide(t.db, user, ride, 'Trevi', { priceList: DEFAULT_PRICE_LIST, now: new Date(start.getTime() + minutes(5)) });

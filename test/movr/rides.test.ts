@@ -29,6 +29,7 @@ import {
   newUser,
   snapshot,
 } from './fixtures.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const T0 = new Date('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -61,7 +62,7 @@ describeEachDatabase(
     });
 
     function addBike(location = 'Union Square', who: User = owner): Promise<Vehicle> {
-      return addVehicle(t.db, who, { type: 'bike', color: 'green', location });
+      return addVehicle(t.db, who, { type: 'bike', color: 'green', location }, TEST_CITIES);
     }
 
     async function vehicleRow(vehicle: { city: string; id: string }) {
@@ -268,7 +269,7 @@ describeEachDatabase(
     describe('endRide', () => {
       it('retires the vehicle instead of freeing it when its owner deleted their account during the ride', async () => {
         const leaving = await newUser(t.db, { city: 'new york', name: 'Leaving Owner' });
-        const vehicle = await addVehicle(t.db, leaving, { type: 'bike', color: 'red', location: 'Pier 1' });
+        const vehicle = await addVehicle(t.db, leaving, { type: 'bike', color: 'red', location: 'Pier 1' }, TEST_CITIES);
         const ride = await startRide(t.db, rider, vehicle, { now: T0 });
         await deleteAccount(t.db, leaving);
         expect((await getVehicle(t.db.orm, vehicle.city, vehicle.id)).status).toBe('in_use');

@@ -39,6 +39,7 @@ import {
   snapshot,
   uniqueUsername,
 } from './fixtures.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 function input(overrides: Partial<SignUpInput> = {}): SignUpInput {
   return {
@@ -96,7 +97,7 @@ describeEachDatabase('users', (t) => {
   describe('signUp', () => {
     it('stores a lower-cased username, an argon2 hash and only the masked card', async () => {
       const username = `Ada.${uniqueUsername('L')}`;
-      const user = await signUp(t.db, input({ username: `  ${username} `, name: '  Ada Lovelace ', address: '  12 Beacon Street ' }));
+      const user = await signUp(t.db, input({ username: `  ${username} `, name: '  Ada Lovelace ', address: '  12 Beacon Street ' }), TEST_CITIES);
       expect(user).toMatchObject({
         city: 'boston',
         name: 'Ada Lovelace',
@@ -132,7 +133,7 @@ describeEachDatabase('users', (t) => {
     });
 
     it('accepts a user without address and card', async () => {
-      const user = await signUp(t.db, input({ address: '   ', cardNumber: '' }));
+      const user = await signUp(t.db, input({ address: '   ', cardNumber: '' }), TEST_CITIES);
       expect(user).toMatchObject({ address: null, maskedCard: null });
       expect(await userRow(user)).toMatchObject({ address: null, creditCard: null });
     });
@@ -147,7 +148,7 @@ describeEachDatabase('users', (t) => {
           city: 'atlantis',
           address: 'a'.repeat(201),
           cardNumber: BAD_LUHN,
-        }),
+        }, TEST_CITIES),
         ValidationError,
         'validation_failed',
       );
@@ -157,7 +158,7 @@ describeEachDatabase('users', (t) => {
     });
 
     it('gives the message of the only problem when there is one', async () => {
-      const error = await expectError(signUp(t.db, input({ city: 'chicago' })), ValidationError);
+      const error = await expectError(signUp(t.db, input({ city: 'chicago' }), TEST_CITIES), ValidationError);
       expect(error.fields).toEqual([{ path: 'city', message: error.message }]);
     });
 
@@ -169,18 +170,18 @@ describeEachDatabase('users', (t) => {
       ['one repeated character', 'zzzzzzzzzzzz'],
       ['a digit run', '1234567890123'],
     ])('refuses a %s password', async (_, password) => {
-      const error = await expectError(signUp(t.db, input({ password })), ValidationError);
+      const error = await expectError(signUp(t.db, input({ password }), TEST_CITIES), ValidationError);
       expect(error.fields.map((f) => f.path)).toEqual(['password']);
       expect(await t.db.execute('SELECT 1 FROM users')).toEqual([]);
     });
 
     it('refuses a password that contains the username, in any case', async () => {
       const error = await expectError(
-        signUp(t.db, input({ username: 'GraceHopper', password: 'xx-gracehopper-1906' })),
+        signUp(t.db, input({ username: 'GraceHopper', password: 'xx-gracehopper-1906' }), TEST_CITIES),
         ValidationError,
       );
       expect(error.fields).toEqual([{ path: 'password', message: 'Your password must not contain your username.' }]);
-      await expectError(signUp(t.db, input({ username: 'gracehopper', password: 'xx-GRACEHOPPER-1906' })), ValidationError);
+      await expectError(signUp(t.db, input({ username: 'gracehopper', password: 'xx-GRACEHOPPER-1906' }), TEST_CITIES), ValidationError);
       expect(await t.db.execute('SELECT 1 FROM user_credentials')).toEqual([]);
     });
 
@@ -193,14 +194,14 @@ describeEachDatabase('users', (t) => {
       ['with a non-ASCII letter', 'adà'],
       ['empty', ''],
     ])('refuses a username %s', async (_, username) => {
-      const error = await expectError(signUp(t.db, input({ username })), ValidationError);
+      const error = await expectError(signUp(t.db, input({ username }), TEST_CITIES), ValidationError);
       expect(error.fields.map((f) => f.path)).toContain('username');
       expect(await t.db.execute('SELECT 1 FROM users')).toEqual([]);
     });
 
     it('refuses a Luhn-invalid or malformed card number and writes nothing', async () => {
       for (const cardNumber of [BAD_LUHN, '4111', '4111 1111 1111 111x', '1'.repeat(20)]) {
-        const error = await expectError(signUp(t.db, input({ cardNumber })), ValidationError);
+        const error = await expectError(signUp(t.db, input({ cardNumber }), TEST_CITIES), ValidationError);
         expect(error.fields.map((f) => f.path)).toEqual(['cardNumber']);
       }
       expect(await t.db.execute('SELECT 1 FROM users')).toEqual([]);
@@ -208,29 +209,29 @@ describeEachDatabase('users', (t) => {
 
     it('refuses a name or address that is too long', async () => {
       const error = await expectError(
-        signUp(t.db, input({ name: 'n'.repeat(101), address: 'a'.repeat(201) })),
+        signUp(t.db, input({ name: 'n'.repeat(101), address: 'a'.repeat(201) }), TEST_CITIES),
         ValidationError,
       );
       expect(error.fields.map((f) => f.path)).toEqual(['name', 'address']);
       // The limits themselves are allowed.
-      const user = await signUp(t.db, input({ name: 'n'.repeat(100), address: 'a'.repeat(200) }));
+      const user = await signUp(t.db, input({ name: 'n'.repeat(100), address: 'a'.repeat(200) }), TEST_CITIES);
       expect(user.name).toHaveLength(100);
     });
 
     it('refuses a city MovR does not serve, including a differently written one', async () => {
       for (const city of ['atlantis', 'Boston', ' boston', '']) {
-        const error = await expectError(signUp(t.db, input({ city })), ValidationError);
+        const error = await expectError(signUp(t.db, input({ city }), TEST_CITIES), ValidationError);
         expect(error.fields.map((f) => f.path)).toEqual(['city']);
       }
       expect(await t.db.execute('SELECT 1 FROM users')).toEqual([]);
     });
 
     it('refuses a taken username, also in another case, and writes nothing', async () => {
-      const first = await signUp(t.db, input({ username: 'marie.curie' }));
+      const first = await signUp(t.db, input({ username: 'marie.curie' }), TEST_CITIES);
       const before = await snapshot(t.db);
       for (const username of ['marie.curie', 'Marie.Curie', ' MARIE.CURIE ']) {
         const error = await expectError(
-          signUp(t.db, input({ username, name: 'Someone Else', city: 'paris' })),
+          signUp(t.db, input({ username, name: 'Someone Else', city: 'paris' }), TEST_CITIES),
           ConflictError,
           'username_taken',
         );
@@ -243,8 +244,8 @@ describeEachDatabase('users', (t) => {
 
     it('lets only one of two simultaneous sign-ups with one username through', async () => {
       const results = await Promise.allSettled([
-        signUp(t.db, input({ username: 'same.name', city: 'rome' })),
-        signUp(t.db, input({ username: 'Same.Name', city: 'seattle' })),
+        signUp(t.db, input({ username: 'same.name', city: 'rome' }), TEST_CITIES),
+        signUp(t.db, input({ username: 'Same.Name', city: 'seattle' }), TEST_CITIES),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const [rejected] = results.filter((r) => r.status === 'rejected');
@@ -257,13 +258,13 @@ describeEachDatabase('users', (t) => {
 
   describe('logIn', () => {
     it('returns the user for the right password, whatever the username case', async () => {
-      const user = await signUp(t.db, input({ username: 'alan.turing' }));
+      const user = await signUp(t.db, input({ username: 'alan.turing' }), TEST_CITIES);
       expect(await logIn(t.db.orm, 'alan.turing', PASSWORD)).toEqual(user);
       expect(await logIn(t.db.orm, ' Alan.Turing ', PASSWORD)).toEqual(user);
     });
 
     it('refuses a wrong password and an unknown user with the same error', async () => {
-      await signUp(t.db, input({ username: 'alan.turing' }));
+      await signUp(t.db, input({ username: 'alan.turing' }), TEST_CITIES);
       const wrong = await expectError(logIn(t.db.orm, 'alan.turing', `${PASSWORD}x`), AuthenticationError, 'invalid_credentials');
       const unknown = await expectError(logIn(t.db.orm, 'nobody.here', PASSWORD), AuthenticationError, 'invalid_credentials');
       expect(wrong.message).toBe(unknown.message);
@@ -283,7 +284,7 @@ describeEachDatabase('users', (t) => {
 
   describe('updateProfile', () => {
     it('changes name and address, keeping city and username', async () => {
-      const user = await signUp(t.db, input({ username: 'emmy.noether', city: 'amsterdam' }));
+      const user = await signUp(t.db, input({ username: 'emmy.noether', city: 'amsterdam' }), TEST_CITIES);
       const updated = await updateProfile(t.db, user, { name: '  Emmy Noether ', address: ' Erlangen 5 ' });
       expect(updated).toEqual({ ...user, name: 'Emmy Noether', address: 'Erlangen 5' });
       expect(await userRow(user)).toMatchObject({ city: 'amsterdam', name: 'Emmy Noether', address: 'Erlangen 5' });
@@ -291,13 +292,13 @@ describeEachDatabase('users', (t) => {
     });
 
     it('leaves fields that are not given as they are', async () => {
-      const user = await signUp(t.db, input());
+      const user = await signUp(t.db, input(), TEST_CITIES);
       expect(await updateProfile(t.db, user, {})).toEqual(user);
       expect(await updateProfile(t.db, user, { name: 'New Name' })).toEqual({ ...user, name: 'New Name' });
     });
 
     it('clears the address when it is blank', async () => {
-      const user = await signUp(t.db, input());
+      const user = await signUp(t.db, input(), TEST_CITIES);
       expect((await updateProfile(t.db, user, { address: '  ' })).address).toBeNull();
       expect((await userRow(user))?.address).toBeNull();
       await updateProfile(t.db, user, { address: 'Back again' });
@@ -305,7 +306,7 @@ describeEachDatabase('users', (t) => {
     });
 
     it('replaces and removes the card, storing only the masked number', async () => {
-      const user = await signUp(t.db, input({ cardNumber: VISA }));
+      const user = await signUp(t.db, input({ cardNumber: VISA }), TEST_CITIES);
       const replaced = await updateProfile(t.db, user, { cardNumber: MASTERCARD });
       expect(replaced.maskedCard).toBe('**** **** **** 4444');
       const row = await userRow(user);
@@ -318,7 +319,7 @@ describeEachDatabase('users', (t) => {
     });
 
     it('refuses invalid changes, reporting every field, and changes nothing', async () => {
-      const user = await signUp(t.db, input());
+      const user = await signUp(t.db, input(), TEST_CITIES);
       const before = await snapshot(t.db);
       const error = await expectError(
         updateProfile(t.db, user, { name: ' ', address: 'a'.repeat(201), cardNumber: BAD_LUHN }),
@@ -347,7 +348,7 @@ describeEachDatabase('users', (t) => {
     it('refuses while the user has an open ride and changes nothing', async () => {
       const owner = await newUser(t.db, { city: 'seattle' });
       const rider = await newUser(t.db, { city: 'seattle', cardNumber: VISA });
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Pike Place' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Pike Place' }, TEST_CITIES);
       await startRide(t.db, rider, vehicle);
       const before = await snapshot(t.db);
       await expectError(deleteAccount(t.db, rider), ConflictError, 'ride_open');
@@ -357,22 +358,22 @@ describeEachDatabase('users', (t) => {
 
     it('erases personal data, credentials and promo codes, retires idle vehicles and keeps rides', async () => {
       await insertPromoCode(t.db, 'WELCOME', { percent: '10%' });
-      const user = await signUp(t.db, input({ city: 'boston', cardNumber: VISA }));
+      const user = await signUp(t.db, input({ city: 'boston', cardNumber: VISA }), TEST_CITIES);
       const other = await newUser(t.db, { city: 'boston' });
       const otherOwner = await newUser(t.db, { city: 'boston' });
       await addPromoCode(t.db, user, 'WELCOME');
       await addPromoCode(t.db, other, 'WELCOME');
 
       // The user's own history: one ended ride on someone else's vehicle.
-      const foreign = await addVehicle(t.db, otherOwner, { type: 'scooter', color: 'blue', location: 'Fenway' });
+      const foreign = await addVehicle(t.db, otherOwner, { type: 'scooter', color: 'blue', location: 'Fenway' }, TEST_CITIES);
       const ride = await startRide(t.db, user, foreign);
       await endRide(t.db, user, ride, 'Back Bay', { priceList: DEFAULT_PRICE_LIST });
 
       // The user's vehicles: one idle, one lost, one out on someone else's ride.
-      const idle = await addVehicle(t.db, user, { type: 'bike', color: 'green', location: 'Common' });
-      const lost = await addVehicle(t.db, user, { type: 'skateboard', color: 'black', location: 'Harbor' });
+      const idle = await addVehicle(t.db, user, { type: 'bike', color: 'green', location: 'Common' }, TEST_CITIES);
+      const lost = await addVehicle(t.db, user, { type: 'skateboard', color: 'black', location: 'Harbor' }, TEST_CITIES);
       await t.db.orm.update(vehicles).set({ status: 'lost' }).where(eq(vehicles.id, lost.id));
-      const busy = await addVehicle(t.db, user, { type: 'scooter', color: 'red', location: 'MIT' });
+      const busy = await addVehicle(t.db, user, { type: 'scooter', color: 'red', location: 'MIT' }, TEST_CITIES);
       const othersRide = await startRide(t.db, other, busy);
 
       await deleteAccount(t.db, user);
@@ -404,21 +405,21 @@ describeEachDatabase('users', (t) => {
       expect(await t.db.orm.select({ id: rides.id }).from(rides)).toHaveLength(2);
 
       // The username is free again.
-      const again = await signUp(t.db, input({ username: user.username!, city: 'rome' }));
+      const again = await signUp(t.db, input({ username: user.username!, city: 'rome' }), TEST_CITIES);
       expect(again.id).not.toBe(user.id);
     });
 
     it('closes the account to further changes, rides, vehicles and promo codes', async () => {
       await insertPromoCode(t.db, 'WELCOME', { percent: '10%' });
       const owner = await newUser(t.db, { city: 'rome' });
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Colosseo' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Colosseo' }, TEST_CITIES);
       const user = await newUser(t.db, { city: 'rome' });
       await deleteAccount(t.db, user);
       const before = await snapshot(t.db);
       await expectError(updateProfile(t.db, user, { name: 'Back Again', address: 'Via Roma 1' }), NotFoundError, 'user_not_found');
       await expectError(updateProfile(t.db, user, { cardNumber: VISA }), NotFoundError, 'user_not_found');
       await expectError(startRide(t.db, user, vehicle), NotFoundError, 'user_not_found');
-      await expectError(addVehicle(t.db, user, { type: 'bike', color: 'red', location: 'Trevi' }), NotFoundError, 'user_not_found');
+      await expectError(addVehicle(t.db, user, { type: 'bike', color: 'red', location: 'Trevi' }, TEST_CITIES), NotFoundError, 'user_not_found');
       await expectError(addPromoCode(t.db, user, 'WELCOME'), NotFoundError, 'user_not_found');
       expect(await snapshot(t.db)).toEqual(before);
     });
@@ -429,11 +430,11 @@ describeEachDatabase('users', (t) => {
       const outcomes = new Set<string>();
       for (let round = 0; round < 8; round++) {
         const user = await newUser(t.db, { city: 'rome' });
-        const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: `Dock ${round}` });
+        const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: `Dock ${round}` }, TEST_CITIES);
         const [deleted, ...others] = await Promise.allSettled([
           deleteAccount(t.db, user),
           startRide(t.db, user, vehicle),
-          addVehicle(t.db, user, { type: 'scooter', color: 'blue', location: 'Trevi' }),
+          addVehicle(t.db, user, { type: 'scooter', color: 'blue', location: 'Trevi' }, TEST_CITIES),
           addPromoCode(t.db, user, 'WELCOME'),
         ]);
         // Every refusal is a domain error, never a raw database error or exhausted retries.
@@ -466,7 +467,7 @@ describeEachDatabase('users', (t) => {
     it('leaves other users untouched', async () => {
       const user = await newUser(t.db, { city: 'paris' });
       const other = await newUser(t.db, { city: 'paris', cardNumber: VISA });
-      const otherVehicle = await addVehicle(t.db, other, { type: 'bike', color: 'red', location: 'Louvre' });
+      const otherVehicle = await addVehicle(t.db, other, { type: 'bike', color: 'red', location: 'Louvre' }, TEST_CITIES);
       await deleteAccount(t.db, user);
       expect(await getUser(t.db.orm, other)).toEqual(other);
       expect((await getVehicle(t.db.orm, 'paris', otherVehicle.id)).status).toBe('available');

@@ -7,20 +7,19 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
 import { endRide, startRide } from '../../src/movr/rides.ts';
 import type { User } from '../../src/movr/users.ts';
+import { LOCATION_MAX_LENGTH, MAX_PAGE_SIZE, pageSize } from '../../src/movr/rules.ts';
 import {
-  LOCATION_MAX_LENGTH,
-  MAX_PAGE_SIZE,
   type Vehicle,
   addVehicle,
   countVehiclesByCity,
   getVehicle,
   listOwnedVehicles,
   listVehicles,
-  pageSize,
   retireVehicle,
 } from '../../src/movr/vehicles.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { emptyAllButUsers, expectError, newUser, snapshot } from './fixtures.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -65,8 +64,7 @@ describeEachDatabase('vehicles', (t) => {
         t.db,
         owner,
         { type: ' Bike ', color: ' RED ', brand: '  Fuji ', location: '  5th Avenue & 42nd  ' },
-        { now },
-      );
+        { ...TEST_CITIES, now });
       expect(vehicle).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         city: 'new york',
@@ -85,7 +83,7 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('stores no brand when it is blank', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', brand: '   ', location: 'Soho', city: 'new york' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', brand: '   ', location: 'Soho', city: 'new york' }, TEST_CITIES);
       expect(vehicle.brand).toBeNull();
       const [row] = await t.db.orm.select().from(vehicles).where(eq(vehicles.id, vehicle.id));
       expect(row?.ext).toEqual({ color: 'blue' });
@@ -94,7 +92,7 @@ describeEachDatabase('vehicles', (t) => {
     it('reports every problem at once and writes nothing', async () => {
       const before = await snapshot(t.db);
       const error = await expectError(
-        addVehicle(t.db, owner, { type: 'unicycle', color: 'plaid', brand: 'b'.repeat(41), location: '   ', city: 'atlantis' }),
+        addVehicle(t.db, owner, { type: 'unicycle', color: 'plaid', brand: 'b'.repeat(41), location: '   ', city: 'atlantis' }, TEST_CITIES),
         ValidationError,
       );
       expect(error.fields.map((f) => f.path)).toEqual(['type', 'color', 'brand', 'location', 'city']);
@@ -103,7 +101,7 @@ describeEachDatabase('vehicles', (t) => {
 
     it('requires type, color and location', async () => {
       const before = await snapshot(t.db);
-      const error = await expectError(addVehicle(t.db, owner, { type: '', color: '', location: '' }), ValidationError);
+      const error = await expectError(addVehicle(t.db, owner, { type: '', color: '', location: '' }, TEST_CITIES), ValidationError);
       expect(error.fields.map((f) => f.path)).toEqual(['type', 'color', 'location']);
       expect(await snapshot(t.db)).toEqual(before);
     });
@@ -111,28 +109,28 @@ describeEachDatabase('vehicles', (t) => {
     it('limits the location to LOCATION_MAX_LENGTH characters after trimming', async () => {
       const before = await snapshot(t.db);
       const error = await expectError(
-        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'x'.repeat(LOCATION_MAX_LENGTH + 1) }),
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'x'.repeat(LOCATION_MAX_LENGTH + 1) }, TEST_CITIES),
         ValidationError,
       );
       expect(error.fields).toEqual([{ path: 'location', message: error.message }]);
       expect(await snapshot(t.db)).toEqual(before);
-      const longest = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: ` ${'x'.repeat(LOCATION_MAX_LENGTH)} ` });
+      const longest = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: ` ${'x'.repeat(LOCATION_MAX_LENGTH)} ` }, TEST_CITIES);
       expect(longest.currentLocation).toHaveLength(LOCATION_MAX_LENGTH);
     });
 
     it('limits the brand to 40 characters', async () => {
       const error = await expectError(
-        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(41) }),
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(41) }, TEST_CITIES),
         ValidationError,
       );
       expect(error.fields.map((f) => f.path)).toEqual(['brand']);
-      expect((await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(40) })).brand).toHaveLength(40);
+      expect((await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here', brand: 'b'.repeat(40) }, TEST_CITIES)).brand).toHaveLength(40);
     });
 
     it('says not found for an owner that does not exist', async () => {
       const before = await snapshot(t.db);
       await expectError(
-        addVehicle(t.db, { city: 'new york', id: UNKNOWN_ID }, { type: 'bike', color: 'red', location: 'Here' }),
+        addVehicle(t.db, { city: 'new york', id: UNKNOWN_ID }, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES),
         NotFoundError,
         'user_not_found',
       );
@@ -142,7 +140,7 @@ describeEachDatabase('vehicles', (t) => {
     it('refuses a city other than the owner’s home city and writes nothing', async () => {
       const before = await snapshot(t.db);
       const error = await expectError(
-        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Back Bay', city: 'boston' }),
+        addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Back Bay', city: 'boston' }, TEST_CITIES),
         ValidationError,
       );
       expect(error.fields).toEqual([{ path: 'city', message: expect.stringContaining('new york') }]);
@@ -154,7 +152,7 @@ describeEachDatabase('vehicles', (t) => {
     async function addMany(count: number, who: User = owner, type = 'bike'): Promise<Vehicle[]> {
       const added: Vehicle[] = [];
       for (let i = 0; i < count; i++) {
-        added.push(await addVehicle(t.db, who, { type, color: 'black', location: `Dock ${i}` }));
+        added.push(await addVehicle(t.db, who, { type, color: 'black', location: `Dock ${i}` }, TEST_CITIES));
       }
       return added;
     }
@@ -264,7 +262,7 @@ describeEachDatabase('vehicles', (t) => {
 
   describe('getVehicle', () => {
     it('says not found for an unknown id, a malformed id or the wrong city', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       await expectError(getVehicle(t.db.orm, 'new york', UNKNOWN_ID), NotFoundError, 'vehicle_not_found');
       await expectError(getVehicle(t.db.orm, 'new york', 'not-a-uuid'), NotFoundError, 'vehicle_not_found');
       await expectError(getVehicle(t.db.orm, 'new york', ''), NotFoundError, 'vehicle_not_found');
@@ -272,21 +270,21 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('accepts an upper-case id', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       expect((await getVehicle(t.db.orm, 'new york', vehicle.id.toUpperCase())).id).toBe(vehicle.id);
     });
   });
 
   describe('retireVehicle', () => {
     it('retires the owner’s vehicle', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       const retired = await retireVehicle(t.db, owner, 'new york', vehicle.id);
       expect(retired).toEqual({ ...vehicle, status: 'retired' });
       expect((await getVehicle(t.db.orm, 'new york', vehicle.id)).status).toBe('retired');
     });
 
     it('refuses anyone but the owner and changes nothing', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       const before = await snapshot(t.db);
       const error = await expectError(retireVehicle(t.db, otherOwner, 'new york', vehicle.id), ForbiddenError, 'not_vehicle_owner');
       expect(error.kind).toBe('forbidden');
@@ -304,7 +302,7 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('refuses while the vehicle is out on a ride, and allows it once the ride has ended', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       const ride = await startRide(t.db, rider, vehicle);
       const before = await snapshot(t.db);
       await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_in_use');
@@ -314,14 +312,14 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('refuses a vehicle marked in use even without an open ride (workload data)', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       await t.db.orm.update(vehicles).set({ status: 'in_use' }).where(eq(vehicles.id, vehicle.id));
       await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_in_use');
       expect((await getVehicle(t.db.orm, 'new york', vehicle.id)).status).toBe('in_use');
     });
 
     it('refuses to retire a vehicle twice', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       await retireVehicle(t.db, owner, 'new york', vehicle.id);
       const before = await snapshot(t.db);
       await expectError(retireVehicle(t.db, owner, 'new york', vehicle.id), ConflictError, 'vehicle_retired');
@@ -329,7 +327,7 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('makes a retired vehicle impossible to ride', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Here' }, TEST_CITIES);
       await retireVehicle(t.db, owner, 'new york', vehicle.id);
       await expectError(startRide(t.db, rider, vehicle), ConflictError, 'vehicle_unavailable');
     });
@@ -337,10 +335,10 @@ describeEachDatabase('vehicles', (t) => {
 
   describe('listOwnedVehicles', () => {
     it('lists the owner’s vehicles oldest first, retired ones included', async () => {
-      const first = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, { now: new Date('2025-01-01T00:00:00Z') });
-      const second = await addVehicle(t.db, owner, { type: 'scooter', color: 'red', location: 'B' }, { now: new Date('2025-02-01T00:00:00Z') });
-      const third = await addVehicle(t.db, owner, { type: 'skateboard', color: 'red', location: 'C' }, { now: new Date('2025-03-01T00:00:00Z') });
-      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'D' });
+      const first = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, { ...TEST_CITIES, now: new Date('2025-01-01T00:00:00Z') });
+      const second = await addVehicle(t.db, owner, { type: 'scooter', color: 'red', location: 'B' }, { ...TEST_CITIES, now: new Date('2025-02-01T00:00:00Z') });
+      const third = await addVehicle(t.db, owner, { type: 'skateboard', color: 'red', location: 'C' }, { ...TEST_CITIES, now: new Date('2025-03-01T00:00:00Z') });
+      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'D' }, TEST_CITIES);
       await retireVehicle(t.db, owner, 'new york', second.id);
       const owned = await listOwnedVehicles(t.db.orm, owner);
       expect(owned.map((v) => [v.id, v.status])).toEqual([
@@ -355,11 +353,11 @@ describeEachDatabase('vehicles', (t) => {
 
   describe('countVehiclesByCity', () => {
     it('counts each city’s vehicles, retired ones excluded', async () => {
-      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' });
-      await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'B' });
-      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'C' });
-      await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'D' });
-      const retired = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'E' });
+      const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, TEST_CITIES);
+      await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'B' }, TEST_CITIES);
+      await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'C' }, TEST_CITIES);
+      await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'D' }, TEST_CITIES);
+      const retired = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'E' }, TEST_CITIES);
       await retireVehicle(t.db, bostonOwner, 'boston', retired.id);
       await startRide(t.db, rider, vehicle); // in use still counts
 
@@ -369,7 +367,7 @@ describeEachDatabase('vehicles', (t) => {
     });
 
     it('omits cities whose vehicles are all retired', async () => {
-      const vehicle = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'A' });
+      const vehicle = await addVehicle(t.db, bostonOwner, { type: 'bike', color: 'red', location: 'A' }, TEST_CITIES);
       await retireVehicle(t.db, bostonOwner, 'boston', vehicle.id);
       expect((await countVehiclesByCity(t.db.orm)).size).toBe(0);
     });

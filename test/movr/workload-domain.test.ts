@@ -8,6 +8,7 @@ import { endRide, startRide } from '../../src/movr/rides.ts';
 import { createUser, findUser } from '../../src/movr/users.ts';
 import { CITY_VEHICLES_LIMIT, addVehicle, prepareCityVehiclesRead } from '../../src/movr/vehicles.ts';
 import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -18,23 +19,23 @@ describeEachDatabase('domain functions of the load generator', (t) => {
   });
 
   it('createUser makes a user without log-in credentials who can own vehicles and ride', async () => {
-    const rider = await createUser(t.db, { name: '  Ada Rider ', city: 'paris', address: '1 Rue de Rivoli' });
+    const rider = await createUser(t.db, { name: '  Ada Rider ', city: 'paris', address: '1 Rue de Rivoli' }, TEST_CITIES);
     expect(rider).toMatchObject({ city: 'paris', name: 'Ada Rider', address: '1 Rue de Rivoli', maskedCard: null, username: null });
     expect(await findUser(t.db.orm, rider)).toEqual(rider);
     const credentials = await t.db.execute('SELECT count(*)::int AS n FROM user_credentials');
     expect(credentials[0]?.n).toBe(0);
 
-    const vehicle = await addVehicle(t.db, rider, { type: 'bike', color: 'red', location: '2 Rue Cler' });
+    const vehicle = await addVehicle(t.db, rider, { type: 'bike', color: 'red', location: '2 Rue Cler' }, TEST_CITIES);
     const ride = await startRide(t.db, rider, vehicle);
     const ended = await endRide(t.db, rider, ride, '3 Rue Cler', { priceList: DEFAULT_PRICE_LIST });
     expect(ended.revenueCents).toBeGreaterThan(0);
   });
 
   it('createUser checks the name, city and card like sign-up does', async () => {
-    await expect(createUser(t.db, { name: ' ', city: 'paris' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(createUser(t.db, { name: 'Bo', city: 'atlantis' })).rejects.toThrow(/cities MovR serves/);
-    await expect(createUser(t.db, { name: 'Bo', city: 'rome', cardNumber: '1234' })).rejects.toThrow(/digits/);
-    const withCard = await createUser(t.db, { name: 'Bo', city: 'rome', cardNumber: '4111 1111 1111 1111' });
+    await expect(createUser(t.db, { name: ' ', city: 'paris' }, TEST_CITIES)).rejects.toBeInstanceOf(ValidationError);
+    await expect(createUser(t.db, { name: 'Bo', city: 'atlantis' }, TEST_CITIES)).rejects.toThrow(/cities MovR serves/);
+    await expect(createUser(t.db, { name: 'Bo', city: 'rome', cardNumber: '1234' }, TEST_CITIES)).rejects.toThrow(/digits/);
+    const withCard = await createUser(t.db, { name: 'Bo', city: 'rome', cardNumber: '4111 1111 1111 1111' }, TEST_CITIES);
     expect(withCard.maskedCard).toBe('**** **** **** 1111');
   });
 
@@ -48,7 +49,7 @@ describeEachDatabase('domain functions of the load generator', (t) => {
     expect(promo.creationTime).toEqual(NOW);
     const active = await listActivePromoCodes(t.db.orm, { now: new Date(NOW.getTime() + DAY) });
     expect(active.items.map((p) => p.code)).toEqual(['spring_sale_1']);
-    const rider = await createUser(t.db, { name: 'Cy', city: 'rome' });
+    const rider = await createUser(t.db, { name: 'Cy', city: 'rome' }, TEST_CITIES);
     const added = await addPromoCode(t.db, rider, 'spring_sale_1', { now: new Date(NOW.getTime() + DAY) });
     expect(added.usageCount).toBe(0);
 
@@ -73,8 +74,8 @@ describeEachDatabase('domain functions of the load generator', (t) => {
   });
 
   it('prepareCityVehiclesRead counts up to the limit of a city’s vehicles, and shows its statement', async () => {
-    const owner = await createUser(t.db, { name: 'Owner', city: 'boston' });
-    for (let i = 0; i < 3; i++) await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', location: `${i} Main St` });
+    const owner = await createUser(t.db, { name: 'Owner', city: 'boston' }, TEST_CITIES);
+    for (let i = 0; i < 3; i++) await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', location: `${i} Main St` }, TEST_CITIES);
     const read = prepareCityVehiclesRead(t.db.orm);
     expect(await read('boston')).toBe(3);
     expect(await read('paris')).toBe(0);

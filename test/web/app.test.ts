@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { type Database, openDatabase } from '../../src/db/connect.ts';
 import { users, vehicles } from '../../src/db/schema.ts';
-import { CITIES, REGION_NAMES } from '../../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/movr/errors.ts';
 import { countVehiclesByCity } from '../../src/movr/vehicles.ts';
 import { buildApp } from '../../src/web/app.ts';
@@ -155,9 +155,9 @@ describeEachDatabase('web app', (t) => {
         ['rome', 1],
       ]);
       expect(regionSections(html)).toEqual(
-        REGION_NAMES.map((region) => ({
+        DEFAULT_REGION_MAP.regionNames.map((region) => ({
           region,
-          cities: CITIES.filter((city) => city.region === region).map((city) => city.name),
+          cities: DEFAULT_REGION_MAP.cities.filter((city) => city.region === region).map((city) => city.name),
         })),
       );
       expect(html).not.toContain('This instance serves');
@@ -169,7 +169,7 @@ describeEachDatabase('web app', (t) => {
 
     it('links each city to its vehicle list', async () => {
       const html = (await app.inject({ url: '/' })).body;
-      for (const city of CITIES) {
+      for (const city of DEFAULT_REGION_MAP.cities) {
         expect(html).toContain(`href="/cities/${encodeURIComponent(city.name)}/vehicles"`);
       }
       expect(html).toContain('href="/cities/new%20york/vehicles"');

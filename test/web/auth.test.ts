@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loginPath, safeNextPath } from '../../src/web/auth.ts';
-import { isCsrfExempt, routeNeedsCsrf } from '../../src/web/csrf.ts';
-import { deriveSessionKey } from '../../src/web/session.ts';
+import { loginPath, safeNextPath } from '../../src/web/plugins/auth.ts';
+import { isCsrfExempt, routeNeedsCsrf } from '../../src/web/plugins/csrf.ts';
+import { deriveSessionKey } from '../../src/web/plugins/sessions.ts';
 
 describe('safeNextPath', () => {
   it('honours paths on this site', () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/connect.ts';
-import { type User, signUp } from '../../src/movr/users.ts';
+import type { User } from '../../src/movr/users.ts';
+import { createUser } from '../support/factories.ts';
 import { buildApp } from '../../src/web/app.ts';
 
 export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -116,14 +117,7 @@ export async function createTestUser(
   db: Database,
   overrides: { username?: string; name?: string; city?: string; address?: string | null; cardNumber?: string | null } = {},
 ): Promise<User> {
-  return signUp(db, {
-    username: overrides.username ?? uniqueTestUsername(),
-    password: TEST_PASSWORD,
-    name: overrides.name ?? 'Test Rider',
-    city: overrides.city ?? 'new york',
-    address: overrides.address === undefined ? '1 Main Street' : overrides.address,
-    cardNumber: overrides.cardNumber ?? null,
-  });
+  return createUser(db, { username: uniqueTestUsername(), ...overrides });
 }
 
 /** GETs a page and returns the CSRF token of its forms (fails the test if there is none). */

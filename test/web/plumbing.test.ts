@@ -7,10 +7,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/web/app.ts';
-import { logIn, logOut, requireUser, userOf } from '../../src/web/auth.ts';
+import { logIn, logOut, requireUser, userOf } from '../../src/web/plugins/auth.ts';
 import { formValues } from '../../src/web/forms.ts';
-import { byIpAndField, rateLimit } from '../../src/web/rate-limit.ts';
-import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../../src/web/session.ts';
+import { byIpAndField, rateLimit } from '../../src/web/plugins/rate-limit.ts';
+import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../../src/web/plugins/sessions.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { BROWSER_ACCEPT, Browser, csrfFieldOf, setCookie } from './helpers.ts';
 

@@ -1,10 +1,10 @@
 // The generator on its own, without a database: seekability, value ranges, masking.
 import { describe, expect, it } from 'vitest';
-import { CITIES } from '../../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
+import { BIKE_BRANDS } from '../../src/movr/rules.ts';
 import {
-  BIKE_BRANDS,
+  DRAWN_COLORS,
   MovrGenerator,
-  VEHICLE_COLORS,
   cityBlockSize,
   cityBlockStart,
   cityIndexOf,
@@ -22,16 +22,16 @@ describe('city blocks', () => {
   it('puts row i of n in city floor(i*9/n), in contiguous blocks that cover every row', () => {
     for (const n of [0, 1, 3, 8, 9, 10, 50, 500, 1_000_001]) {
       let covered = 0;
-      for (let c = 0; c < CITIES.length; c++) {
-        expect(cityBlockStart(c, n)).toBe(covered);
-        covered += cityBlockSize(c, n);
+      for (let c = 0; c < DEFAULT_REGION_MAP.cities.length; c++) {
+        expect(cityBlockStart(c, n, 9)).toBe(covered);
+        covered += cityBlockSize(c, n, 9);
       }
       expect(covered).toBe(n);
       for (let i = 0; i < Math.min(n, 1000); i++) {
-        const c = cityIndexOf(i, n);
+        const c = cityIndexOf(i, n, 9);
         expect(c).toBe(Math.floor((i * 9) / n));
-        expect(i).toBeGreaterThanOrEqual(cityBlockStart(c, n));
-        expect(i).toBeLessThan(cityBlockStart(c + 1, n));
+        expect(i).toBeGreaterThanOrEqual(cityBlockStart(c, n, 9));
+        expect(i).toBeLessThan(cityBlockStart(c + 1, n, 9));
       }
     }
   });
@@ -98,13 +98,13 @@ describe('MovrGenerator', () => {
     for (let i = 0; i < n; i++) {
       const vehicle = generator.vehicle(i);
       counts[vehicle.status]++;
-      const ext = JSON.parse(vehicle.extJson) as { color: (typeof VEHICLE_COLORS)[number]; brand?: string };
+      const ext = JSON.parse(vehicle.extJson) as { color: (typeof DRAWN_COLORS)[number]; brand?: string };
       if (vehicle.type === 'bike') bikes++;
       const brandOk =
         vehicle.type === 'bike'
           ? (BIKE_BRANDS as readonly (string | undefined)[]).includes(ext.brand)
           : ext.brand === undefined;
-      if (!VEHICLE_COLORS.includes(ext.color) || !brandOk) badExt.push(vehicle.extJson);
+      if (!DRAWN_COLORS.includes(ext.color) || !brandOk) badExt.push(vehicle.extJson);
     }
     expect(badExt).toEqual([]);
     expect(counts.available / n).toBeCloseTo(0.4, 1);
@@ -160,7 +160,7 @@ describe('MovrGenerator', () => {
     for (let k = 0; k < 3_001; k++) {
       const point = generator.history(k);
       times.set(point.rideId, [...(times.get(point.rideId) ?? []), point.timestampMicros]);
-      const city = CITIES.find((c) => c.name === point.city);
+      const city = DEFAULT_REGION_MAP.cities.find((c) => c.name === point.city);
       expect(Math.abs(point.lat - (city?.lat ?? 0))).toBeLessThan(0.5);
       expect(Math.abs(point.long - (city?.long ?? 0))).toBeLessThan(0.5);
     }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../../src/db/schema.ts';
-import { CITIES } from '../../src/movr/cities.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { verifyPassword } from '../../src/movr/passwords.ts';
 import {
   DEFAULT_INIT_OPTIONS,
@@ -118,7 +118,7 @@ async function expectConsistent(db: Database): Promise<void> {
   ).toBe(histories);
   const points = await db.execute('SELECT city, min(lat) AS a, max(lat) AS b, min(long) AS c, max(long) AS d FROM vehicle_location_histories GROUP BY city');
   for (const p of points) {
-    const city = CITIES.find((c) => c.name === p.city);
+    const city = DEFAULT_REGION_MAP.cities.find((c) => c.name === p.city);
     expect(city).toBeDefined();
     for (const lat of [p.a, p.b]) expect(Math.abs(Number(lat) - (city?.lat ?? 0))).toBeLessThan(0.5);
     for (const long of [p.c, p.d]) expect(Math.abs(Number(long) - (city?.long ?? 0))).toBeLessThan(0.5);

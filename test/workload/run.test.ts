@@ -36,6 +36,8 @@ import { ConflictError, NotFoundError } from '../../src/movr/errors.ts';
 import { TransactionRetriesExhaustedError } from '../../src/db/errors.ts';
 import { MOVR_BIN, runMovr, scratchDir } from '../support/cli.ts';
 import { createTestDatabase, describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
+import { TEST_CITIES } from '../support/factories.ts';
 
 const ALL_WEIGHTS_ZERO = Object.fromEntries(WRITE_OPERATIONS.map((op) => [op, 0])) as Record<(typeof WRITE_OPERATIONS)[number], number>;
 
@@ -121,10 +123,10 @@ describe('the operation mix', () => {
     expect(() => parseWeights('fly=1')).toThrow(/unknown operation "fly"/);
     expect(() => parseWeights('start_ride')).toThrow(/operation=weight/);
     expect(() => parseWeights('start_ride=-1')).toThrow(MixError);
-    expect(parseCities(undefined)).toHaveLength(9);
-    expect(parseCities('Paris, us-west1,paris')).toEqual(['san francisco', 'seattle', 'los angeles', 'paris']);
-    expect(parseCities('europe-west1')).toEqual(['amsterdam', 'paris', 'rome']);
-    expect(() => parseCities('atlantis')).toThrow(/"atlantis" is neither a city/);
+    expect(parseCities(undefined, DEFAULT_REGION_MAP)).toHaveLength(9);
+    expect(parseCities('Paris, us-west1,paris', DEFAULT_REGION_MAP)).toEqual(['san francisco', 'seattle', 'los angeles', 'paris']);
+    expect(parseCities('europe-west1', DEFAULT_REGION_MAP)).toEqual(['amsterdam', 'paris', 'rome']);
+    expect(() => parseCities('atlantis', DEFAULT_REGION_MAP)).toThrow(/"atlantis" is neither a city/);
     expect(parseDuration('60s')).toBe(60_000);
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration('1h')).toBe(3_600_000);
@@ -259,7 +261,7 @@ function runOptions(overrides: Partial<RunOptions> = {}): RunOptions {
     rampMs: 0,
     seed: 1,
     mix: DEFAULT_MIX,
-    cities: parseCities(undefined),
+    cities: parseCities(undefined, DEFAULT_REGION_MAP),
     ridersPerWorker: 2,
     ...overrides,
   };
@@ -288,7 +290,7 @@ describeEachDatabase('runWorkload, direct', (t) => {
   it('runs a short seeded mix whose counts add up and leaves the data consistent', async () => {
     const rows: IntervalRow[][] = [];
     const result = await runWorkload(
-      new DirectTarget(t.db),
+      new DirectTarget(t.db, TEST_CITIES),
       runOptions({ mix: { readPercent: 50, weights: DEFAULT_WRITE_WEIGHTS }, intervalMs: 300, onInterval: (r) => rows.push(r) }),
     );
     const { summary } = result;
@@ -316,7 +318,7 @@ describeEachDatabase('runWorkload, direct', (t) => {
   it('follows --cities and the weights: only rides in one city', async () => {
     const since = formatTimestamp(Date.now());
     const result = await runWorkload(
-      new DirectTarget(t.db),
+      new DirectTarget(t.db, TEST_CITIES),
       runOptions({
         durationMs: 800,
         cities: ['rome'],
@@ -335,7 +337,7 @@ describeEachDatabase('runWorkload, direct', (t) => {
 
   it('stops when signalled and still reports what ran', async () => {
     const stop = new AbortController();
-    const running = runWorkload(new DirectTarget(t.db), runOptions({ durationMs: 0, signal: stop.signal }));
+    const running = runWorkload(new DirectTarget(t.db, TEST_CITIES), runOptions({ durationMs: 0, signal: stop.signal }));
     setTimeout(() => stop.abort(), 600);
     const started = Date.now();
     const result = await running;
@@ -346,7 +348,7 @@ describeEachDatabase('runWorkload, direct', (t) => {
   });
 
   it('keeps to --max-rate with several workers', async () => {
-    const result = await runWorkload(new DirectTarget(t.db), runOptions({ durationMs: 1500, maxRate: 40, concurrency: 4 }));
+    const result = await runWorkload(new DirectTarget(t.db, TEST_CITIES), runOptions({ durationMs: 1500, maxRate: 40, concurrency: 4 }));
     expectConsistentSummary(result.summary);
     const started = result.summary.total.count + result.summary.total.errors + result.summary.total.skipped;
     expect(started).toBeGreaterThan(20);
@@ -362,10 +364,10 @@ describeEachDatabase(
     });
 
     it('16 workers, 3 vehicles: retries but no errors, and a clean check', { timeout: 60_000 }, async () => {
-      const owner = await createUser(t.db, { name: 'Fleet Owner', city: 'new york' });
-      for (let i = 0; i < 3; i++) await addVehicle(t.db, owner, { type: 'scooter', color: 'black', location: `${i} Broadway` });
+      const owner = await createUser(t.db, { name: 'Fleet Owner', city: 'new york' }, TEST_CITIES);
+      for (let i = 0; i < 3; i++) await addVehicle(t.db, owner, { type: 'scooter', color: 'black', location: `${i} Broadway` }, TEST_CITIES);
       const result = await runWorkload(
-        new DirectTarget(t.db),
+        new DirectTarget(t.db, TEST_CITIES),
         runOptions({
           durationMs: 4000,
           concurrency: 16,
@@ -417,7 +419,7 @@ describe('runWorkload over HTTP, against an in-process server [pglite]', () => {
   });
 
   it('registers and logs in riders, runs the mix through the JSON API, and leaves the data consistent', { timeout: 60_000 }, async () => {
-    const target = new HttpTarget(server.url, { connections: 2 });
+    const target = new HttpTarget(server.url, { ...TEST_CITIES, connections: 2 });
     let result: RunResult;
     try {
       result = await runWorkload(
@@ -444,7 +446,7 @@ describe('runWorkload over HTTP, against an in-process server [pglite]', () => {
   });
 
   it('reports the API’s error codes: a bad token is an error by kind', async () => {
-    const target = new HttpTarget(server.url);
+    const target = new HttpTarget(server.url, TEST_CITIES);
     try {
       const rider = { city: 'rome', id: '00000000-0000-4000-8000-000000000000', token: 'movr_bad.token', openRide: null, openedAt: 0 };
       const failure = await target.addVehicle(rider, new RowRandom(1).reset(0, 0)).catch((error: unknown) => error);

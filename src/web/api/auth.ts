@@ -2,15 +2,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { issueToken, revokeToken } from '../../movr/api-tokens.ts';
 import { logIn, signUp } from '../../movr/users.ts';
-import { logOut } from '../auth.ts';
-import { byIpAndField, rateLimit } from '../rate-limit.ts';
-import { type ApiContext, SECURED, callerOf, withApiFieldNames } from './common.ts';
-import { LoginBody, LoginResponse, NoContent, RegisterBody, UserEnvelope, responses, toApiUser } from './schemas.ts';
+import { logOut } from '../plugins/auth.ts';
+import { LOGIN_RATE_LIMIT, byIpAndField, rateLimit } from '../plugins/rate-limit.ts';
+import { SECURED, callerOf, withApiFieldNames } from './common.ts';
+import { LoginBody, LoginResponse, NoContent, UserEnvelope, registerBody, responses, toApiUser } from './schemas.ts';
 
-/** Log-in attempts allowed per client IP and username. */
-export const LOGIN_RATE_LIMIT = Object.freeze({ max: 10, timeWindow: '5 minutes' });
-
-export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, tokenKey }) => {
+export const authRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions, keys } = app;
   app.post(
     '/auth/register',
     {
@@ -18,7 +16,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, t
         tags: ['auth'],
         summary: 'Create an account',
         description: 'Creates a user with log-in credentials in their home city. Log in afterwards to get a token.',
-        body: RegisterBody,
+        body: registerBody(regions),
         response: responses({ 201: UserEnvelope.describe('The new user.') }, [409]),
       },
     },
@@ -32,7 +30,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, t
           city: body.city,
           address: body.address,
           cardNumber: body.card_number,
-        }),
+        }, { regions }),
       );
       return reply.code(201).send({ user: toApiUser(user) });
     },
@@ -51,8 +49,8 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, t
       },
     },
     async (request) => {
-      const user = await logIn(db.orm, request.body.username, request.body.password);
-      const issued = await issueToken(db, user, tokenKey);
+      const user = await logIn(db, request.body.username, request.body.password);
+      const issued = await issueToken(db, user, keys.token);
       return { token: issued.token, token_type: 'Bearer' as const, expires_at: issued.expiresAt.toISOString(), user: toApiUser(user) };
     },
   );

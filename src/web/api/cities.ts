@@ -1,10 +1,9 @@
 // GET /cities: the cities MovR serves (nine by default; see MOVR_REGIONS) and their regions.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { citiesByRegion } from '../../movr/cities.ts';
-import type { ApiContext } from './common.ts';
 import { CityList, responses, toApiCity } from './schemas.ts';
 
-export const citiesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { config }) => {
+export const citiesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { config, regions } = app;
   app.get(
     '/cities',
     {
@@ -17,7 +16,7 @@ export const citiesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { con
     },
     async () => ({
       instance_region: config.region ?? null,
-      items: citiesByRegion(config.region).flatMap((region) => region.cities.map(toApiCity)),
+      items: regions.citiesByRegion(config.region).flatMap((region) => region.cities.map(toApiCity)),
     }),
   );
 };

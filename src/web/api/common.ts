@@ -1,20 +1,9 @@
-// What the JSON API's route files share: the context they are given, who is calling, city
-// lookups and the renaming of domain field names to the API's.
+// What the JSON API's route files share: who is calling, and the renaming of domain field names
+// to the API's.
 import type { FastifyRequest } from 'fastify';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { type City, findCity } from '../../movr/cities.ts';
-import { AuthenticationError, DomainError, NotFoundError, ValidationError } from '../../movr/errors.ts';
+import { DomainError, ValidationError, domainError, errorMessage } from '../../movr/errors.ts';
 import type { UserRef } from '../../movr/users.ts';
 import type { ResponseFieldError } from '../errors.ts';
-
-/** What every route file of the API gets. */
-export interface ApiContext {
-  readonly config: Config;
-  readonly db: Database;
-  /** Signs and checks bearer tokens (tokenSigningKey of the app's secret key). */
-  readonly tokenKey: Buffer;
-}
 
 /** Who is calling: a user, and how they proved it. */
 export interface ApiCaller extends UserRef {
@@ -43,15 +32,8 @@ export const SECURED: readonly SecurityRequirement[] = Object.freeze([BEARER_AUT
 /** The caller of a secured route (always there: the route would have answered 401 otherwise). */
 export function callerOf(request: FastifyRequest): ApiCaller {
   const caller = request.apiCaller;
-  if (!caller) throw new AuthenticationError('Log in first: send Authorization: Bearer <token>.', 'unauthenticated');
+  if (!caller) throw domainError('unauthenticated');
   return caller;
-}
-
-/** The city a path or query names, or 404 city_not_found. */
-export function cityOr404(name: string): City {
-  const city = findCity(name);
-  if (!city) throw new NotFoundError('There is no such city.', 'city_not_found');
-  return city;
 }
 
 /** The request body is not JSON (or not well-formed JSON). */
@@ -59,7 +41,7 @@ export class MalformedJsonError extends DomainError {
   readonly kind = 'invalid';
 
   constructor(options?: ErrorOptions) {
-    super('invalid_json', 'The request body is not valid JSON.', options);
+    super('invalid_json', errorMessage('invalid_json'), options);
   }
 }
 

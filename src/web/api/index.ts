@@ -3,34 +3,20 @@
 //   GET /api/v1/openapi.json   the OpenAPI document, generated from the routes' zod schemas
 //   GET /docs                  Swagger UI (self-hosted assets) showing that document
 //
-// Every route validates its request and serializes its response with zod schemas (schemas.ts);
-// @fastify/swagger turns the same schemas into the document (jsonSchemaTransform), so the
-// document describes exactly what the server checks and sends.
+// Every route validates its request and serializes its response with zod schemas (schemas.ts,
+// built from the domain's rules in src/movr/rules.ts); @fastify/swagger turns the same schemas
+// into the document, so the document describes exactly what the server checks and sends.
 //
 // Around the routes, in this order for each request:
 //   1. a generous per-IP rate limit for the whole API (429 too_many_requests);
-//   2. bodies must be JSON (415 unsupported_media_type otherwise, see below);
-//   3. routes whose schema declares `security: SECURED` need a caller: a bearer token
-//      (`Authorization: Bearer <token>`, from POST /auth/login) or the web site's session cookie
-//      (401 unauthenticated / invalid_token, with `WWW-Authenticate: Bearer`; 403
-//      cross_site_request for a cookie sent with a change from another origin);
+//   2. bodies must be JSON (415 unsupported_media_type otherwise);
+//   3. routes whose schema declares `security: SECURED` need a caller: a bearer token or the web
+//      site's session cookie (401 unauthenticated / invalid_token, with `WWW-Authenticate:
+//      Bearer`; 403 cross_site_request for a cookie sent with a change from another origin);
 //   4. zod validation of params, query, headers and body (400 validation_failed);
 //   5. the handler, which calls the same domain functions as the web site.
-// Errors go through the app's one error handler (../errors.ts), which answers every path under
-// /api with `{ "error": { "code", "message", "fields"? } }`.
-//
-// CSRF. The API is exempt from the form CSRF token (csrf.ts, isCsrfExempt). A bearer token is
-// never sent by a browser on its own, so token-authenticated requests cannot be forged. Requests
-// authenticated by the session cookie are safe for two independent reasons:
-//   - the cookie is SameSite=Lax, so browsers do not attach it to cross-site POST, PATCH or DELETE
-//     requests (nor to cross-site fetches of any method);
-//   - every request body must be `application/json`, and a request of any method but GET/HEAD/
-//     OPTIONS that carries any other Content-Type is refused with 415 before it is read. An HTML
-//     form can only send urlencoded, multipart or text/plain bodies, and a cross-site script can
-//     send JSON only after a CORS preflight, which this server never approves.
-// And for the one gap SameSite leaves (a sibling subdomain is the same site), cookie-authenticated
-// requests that change something are refused when the browser says they come from another
-// origin (Sec-Fetch-Site, or Origin): 403 cross_site_request. docs/api.md explains all this.
+// Errors go through the app's one error handler (../errors.ts). Why the API needs no CSRF
+// token: docs/decisions/0006-csrf-and-the-api.md.
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type {
@@ -43,15 +29,13 @@ import type {
 } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { tokenSigningKey, verifyToken } from '../../movr/api-tokens.ts';
-import { AuthenticationError, ForbiddenError } from '../../movr/errors.ts';
+import { verifyToken } from '../../movr/api-tokens.ts';
+import { AuthenticationError, domainError } from '../../movr/errors.ts';
 import { TooManyRequestsError } from '../errors.ts';
-import { SESSION_COOKIE } from '../session.ts';
+import { SESSION_COOKIE } from '../plugins/sessions.ts';
 import { authRoutes } from './auth.ts';
 import { citiesRoutes } from './cities.ts';
-import { type ApiContext, MalformedJsonError } from './common.ts';
+import { MalformedJsonError } from './common.ts';
 import { meRoutes } from './me.ts';
 import { promoCodesRoutes } from './promo-codes.ts';
 import { ridesRoutes } from './rides.ts';
@@ -62,17 +46,8 @@ export const API_PREFIX = '/api/v1';
 export const DOCS_PREFIX = '/docs';
 export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 
-/** The whole API's allowance per client IP address. */
-export const API_RATE_LIMIT = Object.freeze({ max: 600, timeWindowMs: 60_000 });
-
-export interface ApiOptions {
-  config: Config;
-  db: Database;
-  /** The app's secret key: bearer tokens are signed with a key derived from it. */
-  secretKey: string;
-  /** Overrides API_RATE_LIMIT. */
-  rateLimit?: { max: number; timeWindowMs: number };
-}
+/** The whole API's allowance per client IP address is MOVR_API_RATE_LIMIT requests in this window. */
+export const API_RATE_LIMIT_WINDOW_MS = 60_000;
 
 /** A route of the API as registered: what the tests compare with the OpenAPI document. */
 export interface ApiRoute {
@@ -138,7 +113,7 @@ function refuseCrossSite(request: FastifyRequest): void {
     foreign = origin !== undefined && !sameHost(origin, request.headers.host);
   }
   if (foreign) {
-    throw new ForbiddenError('Requests from other sites cannot use your MovR session. Use a bearer token.', 'cross_site_request');
+    throw domainError('cross_site_request');
   }
 }
 
@@ -154,7 +129,7 @@ function sameHost(origin: string, host: string | undefined): boolean {
 }
 
 /** onRequest of secured routes: finds the caller from a bearer token or the session, or answers 401. */
-function authenticator(context: ApiContext): onRequestHookHandler {
+function authenticator(app: FastifyInstance): onRequestHookHandler {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (header !== undefined) {
@@ -162,10 +137,10 @@ function authenticator(context: ApiContext): onRequestHookHandler {
       const token = BEARER.exec(header)?.[1];
       if (token === undefined) {
         reply.header('www-authenticate', 'Bearer realm="MovR", error="invalid_request"');
-        throw new AuthenticationError('Send the token as Authorization: Bearer <token>.', 'invalid_token');
+        throw domainError('invalid_token', { malformed: true });
       }
       try {
-        const owner = await verifyToken(context.db.orm, token, context.tokenKey);
+        const owner = await verifyToken(app.db, token, app.keys.token);
         request.apiCaller = { city: owner.city, id: owner.id, tokenId: owner.tokenId, via: 'token' };
       } catch (error) {
         if (error instanceof AuthenticationError) reply.header('www-authenticate', 'Bearer realm="MovR", error="invalid_token"');
@@ -179,15 +154,13 @@ function authenticator(context: ApiContext): onRequestHookHandler {
       request.apiCaller = { city: user.city, id: user.id, via: 'session' };
       return;
     }
-    throw new AuthenticationError('Log in first: send Authorization: Bearer <token> (see POST /api/v1/auth/login).', 'unauthenticated');
+    throw domainError('unauthenticated');
   };
 }
 
 /** The routes under /api/v1, with their hooks. */
-const apiV1: FastifyPluginAsync<ApiOptions> = async (app, options) => {
-  const context: ApiContext = { config: options.config, db: options.db, tokenKey: tokenSigningKey(options.secretKey) };
-  const limit = options.rateLimit ?? API_RATE_LIMIT;
-  const authenticate = authenticator(context);
+const apiV1: FastifyPluginAsync = async (app) => {
+  const authenticate = authenticator(app);
   const recorded: ApiRoute[] = [];
   routesByServer.set(app.server, recorded);
 
@@ -211,7 +184,11 @@ const apiV1: FastifyPluginAsync<ApiOptions> = async (app, options) => {
 
   // 1. The whole API's rate limit, per IP. createRateLimit rather than a route config, so that
   // routes keep their own, stricter limits (the log-in limit) as well.
-  const limiter = app.createRateLimit({ max: limit.max, timeWindow: limit.timeWindowMs });
+  const limiter = app.createRateLimit({
+    // 0 turns the limit off (load tests through the API).
+    max: app.config.apiRateLimitPerMinute || Number.MAX_SAFE_INTEGER,
+    timeWindow: API_RATE_LIMIT_WINDOW_MS,
+  });
   app.addHook('onRequest', async (request) => {
     const result = await limiter(request);
     if (!result.isAllowed && result.isExceeded) throw new TooManyRequestsError(result.ttl);
@@ -249,12 +226,12 @@ const apiV1: FastifyPluginAsync<ApiOptions> = async (app, options) => {
     async () => app.swagger() as unknown as { openapi: string },
   );
 
-  await app.register(authRoutes, context);
-  await app.register(meRoutes, context);
-  await app.register(citiesRoutes, context);
-  await app.register(vehiclesRoutes, context);
-  await app.register(ridesRoutes, context);
-  await app.register(promoCodesRoutes, context);
+  await app.register(authRoutes);
+  await app.register(meRoutes);
+  await app.register(citiesRoutes);
+  await app.register(vehiclesRoutes);
+  await app.register(ridesRoutes);
+  await app.register(promoCodesRoutes);
 };
 
 const REF_PREFIX = '#/components/schemas/';
@@ -326,7 +303,7 @@ A city in a path is its name, URL-encoded (\`new%20york\`); ids are UUIDs.
  * limits (see app.ts). @fastify/swagger is registered in this plugin's scope, so the document
  * holds the API's routes and none of the web site's pages.
  */
-export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, options) => {
+export const apiPlugin: FastifyPluginAsync = async (app) => {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -360,7 +337,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     transformObject: (document) => tidyComponents(jsonSchemaTransformObject(document)),
   });
 
-  await app.register(apiV1, { ...options, prefix: API_PREFIX });
+  await app.register(apiV1, { prefix: API_PREFIX });
 
   // Swagger UI's assets are served from the package itself (no CDN), and the page works under
   // the app's strict Content-Security-Policy unchanged (script-src and style-src 'self', no

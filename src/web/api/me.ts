@@ -1,12 +1,12 @@
 // GET, PATCH and DELETE /me: the caller's profile.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { revokeAllTokens } from '../../movr/api-tokens.ts';
 import { deleteAccount, getUser, updateProfile } from '../../movr/users.ts';
-import { logOut } from '../auth.ts';
-import { type ApiContext, SECURED, callerOf, withApiFieldNames } from './common.ts';
+import { logOut } from '../plugins/auth.ts';
+import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import { NoContent, ProfileChangesBody, UserEnvelope, responses, toApiUser } from './schemas.ts';
 
-export const meRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db }) => {
+export const meRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app;
   app.get(
     '/me',
     {
@@ -19,7 +19,7 @@ export const meRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db }) =
     },
     async (request) => {
       const caller = callerOf(request);
-      return { user: toApiUser(await getUser(db.orm, caller)) };
+      return { user: toApiUser(await getUser(db, caller)) };
     },
   );
 
@@ -59,8 +59,8 @@ export const meRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db }) =
     },
     async (request, reply) => {
       const caller = callerOf(request);
+      // Its tokens go with the account.
       await deleteAccount(db, caller);
-      await revokeAllTokens(db, caller);
       if (caller.via === 'session') logOut(request);
       return reply.code(204).send();
     },

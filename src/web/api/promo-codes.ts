@@ -5,7 +5,7 @@
 //   GET  /me/promo-codes               the caller's codes, with how often each was used
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../movr/promo-codes.ts';
-import { type ApiContext, SECURED, callerOf, withApiFieldNames } from './common.ts';
+import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import {
   AddPromoCodeBody,
   PageQuery,
@@ -17,21 +17,24 @@ import {
   toApiUserPromoCode,
 } from './schemas.ts';
 
-export const promoCodesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db }) => {
+export const promoCodesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app;
   app.get(
     '/promo-codes',
     {
       schema: {
         tags: ['promo-codes'],
         summary: 'Active promo codes',
-        description: 'Codes that can be used now, in code order, a page at a time.',
+        description:
+          'Codes that can be used now, in code order, a page at a time. With MOVR_FOLLOWER_READS=1 on CockroachDB the ' +
+          'list may be a few seconds stale (follower reads).',
         querystring: PageQuery,
         response: responses({ 200: PromoCodePage.describe('A page of promo codes.') }),
       },
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const result = await listActivePromoCodes(db.orm, { limit, cursor });
+      const result = await listActivePromoCodes(db, { limit, cursor, asOf: app.staleReads });
       return { items: result.items.map(toApiPromoCode), next_cursor: result.nextCursor };
     },
   );
@@ -70,7 +73,7 @@ export const promoCodesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, {
     },
     async (request) => {
       const caller = callerOf(request);
-      return { items: (await listUserPromoCodes(db.orm, caller)).map(toApiUserPromoCode) };
+      return { items: (await listUserPromoCodes(db, caller)).map(toApiUserPromoCode) };
     },
   );
 };

@@ -28,7 +28,8 @@ import {
 } from '../../movr/idempotency.ts';
 import { type InTransaction, type Ride, endRide, getRide, listLocations, listRides, recordLocation, startRide } from '../../movr/rides.ts';
 import type { Database } from '../../db/connect.ts';
-import { type ApiContext, SECURED, callerOf, cityOr404, withApiFieldNames } from './common.ts';
+import { cityOr404 } from '../lookups.ts';
+import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import {
   CityIdParams,
   EndRideBody,
@@ -72,7 +73,7 @@ async function answerIdempotently(
   const replay = (stored: StoredResponse) =>
     reply.code(stored.statusCode).header(IDEMPOTENT_REPLAY_HEADER, 'true').send(stored.body);
 
-  const earlier = await storedResponse(db.orm, idempotent);
+  const earlier = await storedResponse(db, idempotent);
   if (earlier) return replay(earlier);
   try {
     const ride = await act((tx, committed) =>
@@ -81,13 +82,14 @@ async function answerIdempotently(
     return reply.code(statusCode).send({ ride: toApiRide(ride) });
   } catch (error) {
     // A concurrent request with the same key won: its response is this request's answer too.
-    const winner = await storedResponse(db.orm, idempotent);
+    const winner = await storedResponse(db, idempotent);
     if (winner) return replay(winner);
     throw error;
   }
 }
 
-export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, config }) => {
+export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions, priceList } = app;
   app.post(
     '/rides',
     {
@@ -128,7 +130,7 @@ export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, 
     async (request) => {
       const caller = callerOf(request);
       const { limit, cursor } = request.query;
-      const result = await withApiFieldNames({}, 'querystring', () => listRides(db.orm, caller, { limit, cursor }));
+      const result = await withApiFieldNames({}, 'querystring', () => listRides(db, caller, { limit, cursor }));
       return { items: result.items.map(toApiRide), next_cursor: result.nextCursor };
     },
   );
@@ -147,8 +149,8 @@ export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, 
     async (request) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
-      cityOr404(city);
-      return { ride: toApiRide(await getRide(db.orm, caller, { city, id })) };
+      cityOr404(regions, city);
+      return { ride: toApiRide(await getRide(db, caller, { city, id })) };
     },
   );
 
@@ -168,7 +170,7 @@ export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, 
     async (request, reply) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
-      cityOr404(city);
+      cityOr404(regions, city);
       const point = await withApiFieldNames({}, 'body', () =>
         recordLocation(db, caller, { city, id }, { lat: request.body.lat, long: request.body.long }),
       );
@@ -191,8 +193,8 @@ export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, 
     async (request) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
-      cityOr404(city);
-      return { items: (await listLocations(db.orm, caller, { city, id })).map(toApiLocation) };
+      cityOr404(regions, city);
+      return { items: (await listLocations(db, caller, { city, id })).map(toApiLocation) };
     },
   );
 
@@ -216,11 +218,11 @@ export const ridesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db, 
     async (request, reply) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
-      cityOr404(city);
+      cityOr404(regions, city);
       const body = request.body;
       return answerIdempotently(db, request, reply, `POST /api/v1/rides/${city}/${id.toLowerCase()}/end`, body, 200, (inTransaction) =>
         withApiFieldNames({ endAddress: 'end_address' }, 'body', () =>
-          endRide(db, caller, { city, id }, body.end_address, { priceList: config.priceList, inTransaction }),
+          endRide(db, caller, { city, id }, body.end_address, { priceList, inTransaction }),
         ),
       );
     },

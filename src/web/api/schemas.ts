@@ -1,5 +1,7 @@
 // The JSON API's shapes: one zod schema per resource, request body, query and path, and the
-// functions that map domain objects to them. Routes validate requests and serialize responses
+// functions that map domain objects to them. Request fields are the domain's rules
+// (src/movr/rules.ts) under the API's snake_case names, so the OpenAPI document shows the real
+// limits, patterns and choices. Routes validate requests and serialize responses
 // with these schemas, and the OpenAPI document is generated from them (see index.ts), so the
 // document cannot drift from what the server does.
 //
@@ -11,12 +13,32 @@
 // Objects strip unknown fields rather than refusing them (z.object, never z.strictObject), so
 // clients may send more than an endpoint reads.
 import { z } from 'zod';
-import type { City } from '../../movr/cities.ts';
 import { centsToDecimal } from '../../movr/pricing.ts';
 import type { PromoCode, UserPromoCode } from '../../movr/promo-codes.ts';
 import type { LocationPoint, Ride } from '../../movr/rides.ts';
+import {
+  Address,
+  Brand,
+  CardNumber,
+  EndAddress,
+  Latitude,
+  Longitude,
+  PageSize,
+  ParkingSpot,
+  Password,
+  PersonName,
+  PromoCodeEntry,
+  Username,
+  VEHICLE_STATUSES,
+  VEHICLE_TYPES,
+  VehicleColorSchema,
+  VehicleTypeSchema,
+  citySchema,
+} from '../../movr/rules.ts';
 import type { User } from '../../movr/users.ts';
-import { MAX_PAGE_SIZE, VEHICLE_COLORS, VEHICLE_STATUSES, VEHICLE_TYPES, type Vehicle } from '../../movr/vehicles.ts';
+import type { Vehicle } from '../../movr/vehicles.ts';
+import type { City, RegionMap } from '../../region-map.ts';
+import { ERROR_CODES, type ErrorCode, statusOfCode } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -26,15 +48,20 @@ export const Uuid = z.guid().meta({ examples: ['3f1e4c2a-9b7d-4e61-8a5f-0c2d9e8b
 const DateTime = z.iso.datetime().meta({ examples: ['2026-05-04T09:30:00.000Z'] });
 const CityName = z.string().meta({ examples: ['new york'] });
 
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_MESSAGE = 'Must not contain NUL (\\u0000) characters.';
+
 /**
  * Text a client sends: at most `max` characters, and no NUL characters (PostgreSQL cannot store
  * them, so they would otherwise fail deep inside a query instead of as a 400).
  */
 export function text(max: number) {
-  return z
-    .string()
-    .max(max)
-    .regex(/^[^\u0000]*$/, 'Must not contain NUL (\\u0000) characters.');
+  return z.string().max(max).regex(NO_NUL, NO_NUL_MESSAGE);
+}
+
+/** A domain rule for text, refusing NUL characters as well. */
+function rule<T extends z.ZodString>(schema: T): T {
+  return schema.regex(NO_NUL, NO_NUL_MESSAGE) as T;
 }
 /** A city named in a request. */
 const CityInput = () => text(100).meta({ examples: ['new york'] });
@@ -57,13 +84,7 @@ export function page<T extends z.ZodType>(item: T, id: string) {
 }
 
 export const PageQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .optional()
-    .describe(`Items per page, 1 to ${MAX_PAGE_SIZE}; 20 when not given.`),
+  limit: PageSize.optional(),
   cursor: text(500).optional().describe('The `next_cursor` of the previous page.'),
 });
 
@@ -85,7 +106,7 @@ export const ErrorFieldSchema = z.object({
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.string().describe('Stable, snake_case, for programs: e.g. `vehicle_unavailable`. See docs/api.md.'),
+      code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).describe('Stable, snake_case, for programs: one of a closed set. See docs/api.md.'),
       message: z.string().describe('For people: safe to show as is.'),
       fields: z.array(ErrorFieldSchema).optional().describe('With `validation_failed`: what is wrong with which field.'),
       requestId: z.string().optional().describe('With 5xx errors: the request id to quote when reporting the problem.'),
@@ -93,19 +114,30 @@ export const ErrorBodySchema = z
   })
   .meta({ id: 'Error', description: 'Every error has this shape.' });
 
-const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
-  400: 'Malformed input: `invalid_json`, `validation_failed` (with `fields`) or `bad_request`.',
-  401: 'No valid credentials: `unauthenticated`, `invalid_token` or `invalid_credentials`. Sent with `WWW-Authenticate: Bearer`.',
-  403: 'The caller may not do this (e.g. `not_vehicle_owner`; `cross_site_request` for a session cookie sent from another origin).',
-  404: 'No such thing, or not the caller’s (e.g. `city_not_found`, `vehicle_not_found`, `ride_not_found`).',
-  409: 'Conflicts with the current state (e.g. `vehicle_unavailable`, `ride_already_open`, `idempotency_key_reused`).',
-  413: 'The body is larger than 100 kB: `payload_too_large`.',
-  414: 'A part of the path is longer than 100 characters: `uri_too_long`.',
-  415: 'A body that is not `application/json`: `unsupported_media_type`.',
-  429: 'Rate-limited: `too_many_requests`; `Retry-After` says when to try again.',
-  500: 'Something failed on the server: `internal_error` or `outcome_unknown`, with `requestId`.',
-  503: 'The database is too busy: `busy`; `Retry-After` says when to try again.',
+/** What an error status means; the codes it comes with are listed from ERROR_CODES. */
+const STATUS_MEANINGS: Readonly<Record<number, string>> = {
+  400: 'Malformed input (`validation_failed` comes with `fields`).',
+  401: 'No valid credentials. Sent with `WWW-Authenticate: Bearer`.',
+  403: 'The caller may not do this (`cross_site_request`: a session cookie sent from another origin).',
+  404: 'No such thing, or not the caller’s.',
+  409: 'Conflicts with the current state.',
+  413: 'The body is larger than 100 kB.',
+  414: 'A part of the path is longer than 100 characters.',
+  415: 'A body that is not `application/json`.',
+  429: 'Rate-limited; `Retry-After` says when to try again.',
+  500: 'Something failed on the server; the body has the `requestId` to quote.',
+  503: 'The database is too busy; `Retry-After` says when to try again.',
 };
+
+/** Every error code answered with a status, e.g. 409 → vehicle_unavailable, ride_already_open, … */
+export function errorCodesOf(status: number): ErrorCode[] {
+  return ERROR_CODES.filter((code) => statusOfCode(code) === status);
+}
+
+function errorDescription(status: number): string {
+  const codes = errorCodesOf(status).map((code) => `\`${code}\``);
+  return `${STATUS_MEANINGS[status] ?? 'Error.'} Codes: ${codes.join(', ')}.`;
+}
 
 /** Errors any API route can answer: malformed input, oversized or non-JSON bodies, over-long paths, rate limits, server faults. */
 export const COMMON_ERROR_STATUSES = [400, 413, 414, 415, 429, 500, 503] as const;
@@ -122,7 +154,7 @@ export function responses<T extends Record<number, z.ZodType>, E extends ErrorSt
 ): T & Record<E | (typeof COMMON_ERROR_STATUSES)[number], typeof ErrorBodySchema> {
   const all: Record<number, z.ZodType> = { ...success };
   for (const status of [...errors, ...COMMON_ERROR_STATUSES].sort()) {
-    all[status] = ErrorBodySchema.describe(ERROR_DESCRIPTIONS[status] ?? 'Error');
+    all[status] = ErrorBodySchema.describe(errorDescription(status));
   }
   return all as T & Record<E | (typeof COMMON_ERROR_STATUSES)[number], typeof ErrorBodySchema>;
 }
@@ -160,18 +192,17 @@ export function toApiUser(user: User): z.output<typeof UserSchema> {
 
 export const UserEnvelope = z.object({ user: UserSchema });
 
-export const RegisterBody = z
-  .object({
-    username: text(200).describe('3 to 32 letters, digits, dots, dashes or underscores, starting and ending with a letter or digit; case-insensitive.'),
-    password: text(1000).describe('10 to 128 characters, not a common password, not containing the username.'),
-    name: text(1000).describe('Up to 100 characters.'),
-    city: CityInput().describe('The home city: one of GET /cities.'),
-    address: text(1000).nullish().describe('Up to 200 characters.'),
-    card_number: text(100)
-      .nullish()
-      .describe('A payment card number (12 to 19 digits, Luhn-checked); only its masked form is kept.'),
-  })
-  .meta({ id: 'RegisterRequest' });
+/** POST /auth/register's body: the home city is one of the app's region map. */
+export function registerBody(regions: RegionMap) {
+  return z.object({
+    username: rule(Username),
+    password: rule(Password),
+    name: rule(PersonName),
+    city: citySchema(regions),
+    address: rule(Address).nullish(),
+    card_number: rule(CardNumber).nullish(),
+  });
+}
 
 export const LoginBody = z
   .object({
@@ -191,12 +222,9 @@ export const LoginResponse = z
 
 export const ProfileChangesBody = z
   .object({
-    name: text(1000).optional().describe('Up to 100 characters.'),
-    address: text(1000).nullable().optional().describe('Up to 200 characters; null or "" removes it.'),
-    card_number: text(100)
-      .nullable()
-      .optional()
-      .describe('A new card number; null or "" removes the card. Only its masked form is kept.'),
+    name: rule(PersonName).optional(),
+    address: rule(Address).nullable().optional().describe(`${Address.description} null or "" removes it.`),
+    card_number: rule(CardNumber).nullable().optional().describe(`${CardNumber.description} null or "" removes the card.`),
   })
   .meta({ id: 'ProfileChanges', description: 'Fields left out stay as they are. The home city and username cannot change.' });
 
@@ -269,10 +297,10 @@ export const VehicleQuery = PageQuery.extend({
 export const NewVehicleBody = z
   .object({
     city: CityInput().describe('Must be the caller’s home city.'),
-    type: z.enum(VEHICLE_TYPES),
-    current_location: text(1000).describe('Where the vehicle is parked: 1 to 200 characters.'),
-    color: z.enum(VEHICLE_COLORS).optional().describe('Black when not given.'),
-    brand: text(1000).nullish().describe('Up to 40 characters.'),
+    type: VehicleTypeSchema,
+    current_location: rule(ParkingSpot),
+    color: VehicleColorSchema.optional().describe('Black when not given.'),
+    brand: rule(Brand).nullish(),
   })
   .meta({ id: 'NewVehicle' });
 
@@ -359,7 +387,7 @@ export const NewRideBody = z
 
 export const EndRideBody = z
   .object({
-    end_address: text(1000).describe('Where the vehicle was left: 1 to 200 characters.'),
+    end_address: rule(EndAddress),
   })
   .meta({ id: 'EndRide' });
 
@@ -380,8 +408,8 @@ export const LocationList = z.object({ items: z.array(LocationSchema) }).meta({ 
 
 export const NewLocationBody = z
   .object({
-    lat: z.number().min(-90).max(90),
-    long: z.number().min(-180).max(180),
+    lat: Latitude,
+    long: Longitude,
   })
   .meta({ id: 'NewLocation' });
 
@@ -459,5 +487,5 @@ export const UserPromoCodeList = z.object({ items: z.array(UserPromoCodeSchema) 
 export const UserPromoCodeEnvelope = z.object({ promo_code: UserPromoCodeSchema });
 
 export const AddPromoCodeBody = z
-  .object({ code: text(1000).describe('An active promo code, e.g. from GET /promo-codes.') })
+  .object({ code: rule(PromoCodeEntry).describe('An active promo code, e.g. from GET /promo-codes.') })
   .meta({ id: 'AddPromoCode' });

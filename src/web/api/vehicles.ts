@@ -7,7 +7,8 @@
 //   GET    /me/vehicles                                   the caller's vehicles
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { addVehicle, getVehicle, listOwnedVehicles, listVehicles, retireVehicle } from '../../movr/vehicles.ts';
-import { type ApiContext, SECURED, callerOf, cityOr404, withApiFieldNames } from './common.ts';
+import { cityOr404 } from '../lookups.ts';
+import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import {
   CityIdParams,
   NewVehicleBody,
@@ -23,7 +24,8 @@ import {
 /** The colour of a vehicle added without one. */
 export const DEFAULT_VEHICLE_COLOR = 'black';
 
-export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { db }) => {
+export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions } = app;
   app.get(
     '/vehicles',
     {
@@ -37,8 +39,8 @@ export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { d
     },
     async (request) => {
       const { city, status, type, limit, cursor } = request.query;
-      cityOr404(city);
-      const result = await withApiFieldNames({}, 'querystring', () => listVehicles(db.orm, { city, status, type, limit, cursor }));
+      cityOr404(regions, city);
+      const result = await withApiFieldNames({}, 'querystring', () => listVehicles(db, { city, status, type, limit, cursor }));
       return { items: result.items.map(toApiVehicle), next_cursor: result.nextCursor };
     },
   );
@@ -55,8 +57,8 @@ export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { d
     },
     async (request) => {
       const { city, id } = request.params;
-      cityOr404(city);
-      return { vehicle: toApiVehicle(await getVehicle(db.orm, city, id)) };
+      cityOr404(regions, city);
+      return { vehicle: toApiVehicle(await getVehicle(db, city, id)) };
     },
   );
 
@@ -82,7 +84,7 @@ export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { d
           color: body.color ?? DEFAULT_VEHICLE_COLOR,
           brand: body.brand,
           location: body.current_location,
-        }),
+        }, { regions }),
       );
       return reply.code(201).send({ vehicle: toApiVehicle(vehicle) });
     },
@@ -105,7 +107,7 @@ export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { d
     async (request, reply) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
-      cityOr404(city);
+      cityOr404(regions, city);
       await retireVehicle(db, caller, city, id);
       return reply.code(204).send();
     },
@@ -124,7 +126,7 @@ export const vehiclesRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, { d
     },
     async (request) => {
       const caller = callerOf(request);
-      return { items: (await listOwnedVehicles(db.orm, caller)).map(toApiVehicle) };
+      return { items: (await listOwnedVehicles(db, caller)).map(toApiVehicle) };
     },
   );
 };

@@ -5,19 +5,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { citiesByRegion, findCity, type RegionName } from '../../movr/cities.ts';
-import { AuthenticationError, ConflictError, type FieldError, ValidationError } from '../../movr/errors.ts';
+import { AuthenticationError, type FieldError, ValidationError, isDomainError } from '../../movr/errors.ts';
 import * as users from '../../movr/users.ts';
-import { logIn, logOut, safeNextPath } from '../auth.ts';
+import type { RegionMap, RegionName } from '../../region-map.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
-import { byIpAndField, rateLimit } from '../rate-limit.ts';
+import { logIn, logOut, safeNextPath } from '../plugins/auth.ts';
+import { LOGIN_RATE_LIMIT, byIpAndField, rateLimit } from '../plugins/rate-limit.ts';
 import { cityLabel, cityVehiclesPath, regionLabel } from './format.ts';
-
-/** Log-in attempts allowed per IP address and username in LOGIN_WINDOW. */
-export const LOGIN_MAX_ATTEMPTS = 10;
-export const LOGIN_WINDOW = '5 minutes';
 
 /** Generous caps: the domain gives the precise, friendly limits; these only stop abuse. */
 const text = (max: number) => z.string().max(max).default('');
@@ -57,17 +51,18 @@ export interface CityOptionGroup {
   options: { value: string; label: string }[];
 }
 
-/** The nine cities for a <select>, grouped by region, this instance's region first. */
-export function cityOptionGroups(homeRegion: RegionName | undefined): CityOptionGroup[] {
-  return citiesByRegion(homeRegion).map(({ region, cities }) => ({
+/** The cities for a <select>, grouped by region, this instance's region first. */
+export function cityOptionGroups(regions: RegionMap, homeRegion: RegionName | undefined): CityOptionGroup[] {
+  return regions.citiesByRegion(homeRegion).map(({ region, cities }) => ({
     label: regionLabel(region),
     region,
     options: cities.map((city) => ({ value: city.name, label: cityLabel(city.name) })),
   }));
 }
 
-export const accountPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
-  const cityGroups = cityOptionGroups(config.region);
+export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
+  const { config, db, regions } = app;
+  const cityGroups = cityOptionGroups(regions, config.region);
 
   function renderSignUp(reply: FastifyReply, values: Partial<Record<string, string>>, errors: FormErrors) {
     return reply.page('signup', { title: 'Sign up', nav: 'signup', values, errors, cityGroups });
@@ -100,7 +95,7 @@ export const accountPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
         username: body.username,
         password: body.password,
         cardNumber: body.cardNumber,
-      });
+      }, { regions });
       logIn(request, { id: user.id, city: user.city });
       const city = cityLabel(user.city);
       reply.flash('success', `Welcome to MovR, ${user.name ?? user.username ?? 'rider'}! Here are the vehicles in ${city}.`);
@@ -109,7 +104,7 @@ export const accountPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
       if (error instanceof ValidationError) {
         return renderSignUp(reply.code(400), values, formErrors(inFormOrder(error.fields, SIGN_UP_FIELDS)));
       }
-      if (error instanceof ConflictError && error.code === 'username_taken') {
+      if (isDomainError(error, 'username_taken')) {
         return renderSignUp(reply.code(409), values, formErrors([{ path: 'username', message: error.message }]));
       }
       throw error;
@@ -131,7 +126,7 @@ export const accountPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
     '/login',
     {
       schema: { body: logInBody },
-      config: rateLimit({ max: LOGIN_MAX_ATTEMPTS, timeWindow: LOGIN_WINDOW, key: byIpAndField('username') }),
+      config: rateLimit({ ...LOGIN_RATE_LIMIT, key: byIpAndField('username') }),
     },
     async (request, reply) => {
       const redirected = alreadyLoggedIn(request, reply);
@@ -139,10 +134,10 @@ export const accountPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
       const { username, password } = request.body;
       const next = safeNextPath(request.body.next);
       try {
-        const user = await users.logIn(db.orm, username, password);
+        const user = await users.logIn(db, username, password);
         logIn(request, { id: user.id, city: user.city });
         reply.flash('success', `Welcome back${user.name ? `, ${user.name}` : ''}!`);
-        const home = findCity(user.city) ? cityVehiclesPath(user.city) : '/';
+        const home = regions.findCity(user.city) ? cityVehiclesPath(user.city) : '/';
         return reply.redirect(next ?? home, 303);
       } catch (error) {
         if (error instanceof AuthenticationError) {

@@ -1,5 +1,7 @@
 // Presentation helpers shared by the pages.
-import type { RegionName } from '../../movr/cities.ts';
+import { type RegionName, cityLabel } from '../../region-map.ts';
+
+export { cityLabel };
 
 const REGION_WORDS: Readonly<Record<string, string>> = { us: 'US', eu: 'EU', ap: 'AP', sa: 'SA' };
 
@@ -18,16 +20,6 @@ export function regionLabel(region: RegionName): string {
     .join(' ');
   if (label === '') return region;
   return number === undefined || number === '1' ? label : `${label} ${number}`;
-}
-
-const UPPER_CASE_WORDS = new Set(['dc']);
-
-/** A city's stored name ('washington dc') as people write it ('Washington DC'). */
-export function cityLabel(name: string): string {
-  return name
-    .split(' ')
-    .map((word) => (UPPER_CASE_WORDS.has(word) ? word.toUpperCase() : word.charAt(0).toUpperCase() + word.slice(1)))
-    .join(' ');
 }
 
 /** The path of a city's vehicle list. */

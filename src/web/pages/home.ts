@@ -1,8 +1,5 @@
 // GET /: the cities MovR serves, grouped by region, each with its number of vehicles.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { citiesByRegion } from '../../movr/cities.ts';
 import { countVehiclesByCity } from '../../movr/vehicles.ts';
 import { cityLabel, cityVehiclesPath, regionLabel, vehicleCountLabel } from './format.ts';
 
@@ -23,10 +20,11 @@ export interface HomeRegion {
   cities: HomeCity[];
 }
 
-export const homePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+export const homePlugin: FastifyPluginAsyncZod = async (app) => {
+  const { config, db, regions: regionMap } = app;
   app.get('/', async (_request, reply) => {
-    const counts = await countVehiclesByCity(db.orm);
-    const regions: HomeRegion[] = citiesByRegion(config.region).map(({ region, cities }) => {
+    const counts = await countVehiclesByCity(db);
+    const regions: HomeRegion[] = regionMap.citiesByRegion(config.region).map(({ region, cities }) => {
       const homeCities = cities.map((city) => {
         const vehicles = counts.get(city.name) ?? 0;
         return {

@@ -9,18 +9,18 @@
 // changes.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database } from '../../db/connect.ts';
-import { ConflictError, ValidationError } from '../../movr/errors.ts';
-import { LOCATION_MAX_LENGTH, RETIRED, VEHICLE_COLORS, VEHICLE_TYPES, addVehicle, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
-import { requireUser, userOf } from '../auth.ts';
+import { ValidationError, isDomainError } from '../../movr/errors.ts';
+import { BRAND_MAX_LENGTH, LOCATION_MAX_LENGTH, RETIRED, VEHICLE_COLORS, VEHICLE_TYPES } from '../../movr/rules.ts';
+import { addVehicle, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
-import type { SessionUser } from '../session.ts';
+import { cityOr404, idOr404 } from '../lookups.ts';
+import { requireUser, userOf } from '../plugins/auth.ts';
+import type { SessionUser } from '../plugins/sessions.ts';
 import { cityLabel, cityVehiclesPath, vehicleTypeLabel } from './format.ts';
-import { cityOr404, colorLabel, idOr404, vehicleRow } from './vehicles.ts';
+import { colorLabel, vehicleRow } from './vehicles.ts';
 
 export const MY_VEHICLES_PATH = '/vehicles/mine';
 export const NEW_VEHICLE_PATH = '/vehicles/new';
-const BRAND_MAX_LENGTH = 40;
 
 const newVehicleBody = z.object({
   type: z.string().max(100).optional(),
@@ -34,7 +34,8 @@ export function retirePath(city: string, id: string): string {
   return `/vehicles/${encodeURIComponent(city)}/${encodeURIComponent(id)}/retire`;
 }
 
-export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions } = app;
   function renderForm(user: SessionUser, values: FormValues, errors: FormErrors) {
     return {
       title: 'Add a vehicle',
@@ -52,7 +53,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (
 
   app.get(MY_VEHICLES_PATH, { preHandler: requireUser }, async (request, reply) => {
     const user = userOf(request);
-    const owned = await listOwnedVehicles(db.orm, user);
+    const owned = await listOwnedVehicles(db, user);
     const vehicles = owned.map((vehicle) => ({
       ...vehicleRow(vehicle),
       retired: vehicle.status === RETIRED,
@@ -89,7 +90,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (
         color: values.color ?? '',
         brand: values.brand ?? null,
         location: values.location ?? '',
-      });
+      }, { regions });
       const what = [colorLabel(vehicle.color).toLowerCase(), vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle'].join(' ');
       return reply.flash('success', `Your ${what} is listed in ${cityLabel(vehicle.city)} and ready to ride.`).redirect(MY_VEHICLES_PATH, 303);
     } catch (error) {
@@ -99,8 +100,8 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (
   });
 
   app.post('/vehicles/:city/:id/retire', { schema: { params: vehicleParams }, preHandler: requireUser }, async (request, reply) => {
-    const city = cityOr404(request.params.city);
-    const id = idOr404(request.params.id);
+    const city = cityOr404(regions, request.params.city);
+    const id = idOr404(request.params.id, 'vehicle');
     const user = userOf(request);
     try {
       // Someone else's vehicle: ForbiddenError, the friendly 403 page.
@@ -108,7 +109,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod<{ db: Database }> = async (
       const what = vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle';
       return reply.flash('success', `Your ${what} at ${vehicle.currentLocation ?? 'its last location'} is retired. It is no longer offered to riders.`).redirect(MY_VEHICLES_PATH, 303);
     } catch (error) {
-      if (error instanceof ConflictError && (error.code === 'vehicle_in_use' || error.code === 'vehicle_retired')) {
+      if (isDomainError(error, 'vehicle_in_use', 'vehicle_retired')) {
         return reply.flash(error.code === 'vehicle_in_use' ? 'error' : 'info', error.message).redirect(MY_VEHICLES_PATH, 303);
       }
       throw error;

@@ -4,13 +4,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { findCity } from '../../movr/cities.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../../movr/errors.ts';
+import { ValidationError, domainError, isDomainError } from '../../movr/errors.ts';
 import { rideCounts } from '../../movr/rides.ts';
 import * as users from '../../movr/users.ts';
-import { logOut, requireUser, userOf } from '../auth.ts';
+import { logOut, requireUser, userOf } from '../plugins/auth.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
 import { inFormOrder } from './account.ts';
 import { cityLabel, cityVehiclesPath, regionLabel } from './format.ts';
@@ -38,17 +35,16 @@ interface ProfileValues {
   removeCard?: boolean;
 }
 
-export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { db }) => {
+export const profilePlugin: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions } = app;
   /**
-   * The logged-in user's account, or undefined (and the reply sent) when it no longer exists:
-   * deleted in another session. That session is ended too.
+   * The logged-in user's account; user_not_found when it was deleted in another session (the
+   * error handler ends this session too).
    */
-  async function activeUser(request: FastifyRequest, reply: FastifyReply): Promise<users.User | undefined> {
-    const user = await users.findUser(db.orm, userOf(request));
-    if (user && user.name !== null) return user;
-    logOut(request);
-    reply.flash('info', 'That account no longer exists. Log in with another one, or sign up.').redirect('/login', 303);
-    return undefined;
+  async function activeUser(request: FastifyRequest): Promise<users.User> {
+    const user = await users.findUser(db, userOf(request));
+    if (!user || user.name === null) throw domainError('user_not_found');
+    return user;
   }
 
   async function renderProfile(
@@ -57,8 +53,8 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
     values: ProfileValues,
     errors: FormErrors,
   ): Promise<FastifyReply> {
-    const counts = await rideCounts(db.orm, user);
-    const city = findCity(user.city);
+    const counts = await rideCounts(db, user);
+    const city = regions.findCity(user.city);
     return reply.page('profile', {
       title: 'Your profile',
       nav: 'profile',
@@ -74,7 +70,7 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
   }
 
   async function renderDelete(reply: FastifyReply, user: users.User, errors: FormErrors): Promise<FastifyReply> {
-    const counts = await rideCounts(db.orm, user);
+    const counts = await rideCounts(db, user);
     return reply.page('profile-delete', {
       title: 'Delete your account',
       nav: 'profile',
@@ -85,14 +81,12 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
   }
 
   app.get('/profile', { preHandler: requireUser }, async (request, reply) => {
-    const user = await activeUser(request, reply);
-    if (!user) return reply;
+    const user = await activeUser(request);
     return renderProfile(reply, user, {}, NO_FORM_ERRORS);
   });
 
   app.post('/profile', { preHandler: requireUser, schema: { body: profileBody } }, async (request, reply) => {
-    const user = await activeUser(request, reply);
-    if (!user) return reply;
+    const user = await activeUser(request);
     const { name, address, cardNumber } = request.body;
     const removeCard = request.body.removeCard !== undefined;
     const values = { name, address, removeCard };
@@ -112,10 +106,6 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
       if (error instanceof ValidationError) {
         return renderProfile(reply.code(400), user, values, formErrors(inFormOrder(error.fields, PROFILE_FIELDS)));
       }
-      if (error instanceof NotFoundError && error.code === 'user_not_found') {
-        logOut(request);
-        return reply.flash('info', 'That account no longer exists.').redirect('/login', 303);
-      }
       throw error;
     }
     const saved = removeCard && user.maskedCard ? 'Your details are saved and your card is removed.' : 'Your details are saved.';
@@ -123,14 +113,12 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
   });
 
   app.get('/profile/delete', { preHandler: requireUser }, async (request, reply) => {
-    const user = await activeUser(request, reply);
-    if (!user) return reply;
+    const user = await activeUser(request);
     return renderDelete(reply, user, NO_FORM_ERRORS);
   });
 
   app.post('/profile/delete', { preHandler: requireUser, schema: { body: deleteBody } }, async (request, reply) => {
-    const user = await activeUser(request, reply);
-    if (!user) return reply;
+    const user = await activeUser(request);
     const typed = users.normalizeUsername(request.body.confirmUsername);
     if (typed === '' || user.username === null || typed !== users.normalizeUsername(user.username)) {
       const message =
@@ -140,7 +128,7 @@ export const profilePlugin: FastifyPluginAsyncZod<{ config: Config; db: Database
     try {
       await users.deleteAccount(db, user);
     } catch (error) {
-      if (error instanceof ConflictError && error.code === 'ride_open') {
+      if (isDomainError(error, 'ride_open')) {
         return reply
           .flash('error', `Your account was not deleted. ${error.message}`)
           .redirect('/profile/delete', 303);

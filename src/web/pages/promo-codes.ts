@@ -3,16 +3,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { asOfSystemTime } from '../../db/regions.ts';
-import { DomainError, NotFoundError } from '../../movr/errors.ts';
+import { DomainError, isDomainError } from '../../movr/errors.ts';
 import { type PromoCode, type UserPromoCode, addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../movr/promo-codes.ts';
-import { logOut, requireUser, userOf } from '../auth.ts';
+import { DEFAULT_PAGE_SIZE } from '../../movr/rules.ts';
 import { STATUS_BY_DOMAIN_KIND } from '../errors.ts';
+import { requireUser, userOf } from '../plugins/auth.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
 
-export const PROMO_PAGE_SIZE = 20;
+export const PROMO_PAGE_SIZE = DEFAULT_PAGE_SIZE;
 const PROMO_PATH = '/promo-codes';
 
 /** A page link's cursor (the last code of the previous page); anything odd means the first page. */
@@ -35,9 +33,10 @@ export function discountLabel(promo: Pick<PromoCode, 'percentOff'>): string {
   return promo.percentOff > 0 ? `${promo.percentOff.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off` : 'No discount';
 }
 
-export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+export const promoCodesPlugin: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app;
   // MOVR_FOLLOWER_READS=1 on CockroachDB: the list of active codes may be a few seconds stale.
-  const asOf = asOfSystemTime(db, config.followerReads);
+  const asOf = app.staleReads;
   async function renderPage(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -46,8 +45,8 @@ export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Datab
     const user = request.currentUser;
     const now = new Date();
     const [active, mine] = await Promise.all([
-      listActivePromoCodes(db.orm, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now, asOf }),
-      user ? listUserPromoCodes(db.orm, user, { now }) : Promise.resolve([] as UserPromoCode[]),
+      listActivePromoCodes(db, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now, asOf }),
+      user ? listUserPromoCodes(db, user, { now }) : Promise.resolve([] as UserPromoCode[]),
     ]);
     const added = new Set(mine.map((promo) => promo.code));
     return reply.page('promo-codes', {
@@ -76,11 +75,8 @@ export const promoCodesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Datab
       const discount = promo.percentOff > 0 ? ` You get ${discountLabel(promo)} your rides while it is valid.` : '';
       return reply.flash('success', `Promo code ${promo.code} added.${discount}`).redirect(pagePath(cursor), 303);
     } catch (error) {
-      if (error instanceof NotFoundError && error.code === 'user_not_found') {
-        logOut(request);
-        return reply.flash('info', 'That account no longer exists.').redirect('/login', 303);
-      }
-      if (error instanceof DomainError) {
+      // A deleted account is the error handler's (it ends the session).
+      if (error instanceof DomainError && !isDomainError(error, 'user_not_found')) {
         // Unknown, expired, not yet valid or already added: the form again, with the reason.
         const errors = formErrors([{ path: 'code', message: error.message }]);
         return renderPage(request, reply.code(STATUS_BY_DOMAIN_KIND[error.kind]), { cursor, code: code.trim(), errors });

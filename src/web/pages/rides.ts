@@ -10,11 +10,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../../movr/errors.ts';
+import { NotFoundError, ValidationError, errorMessage, isDomainError } from '../../movr/errors.ts';
 import { computeFare } from '../../movr/pricing.ts';
 import {
+  INVALID_LOCATION,
   type LocationPoint,
   type Ride,
   endRide,
@@ -24,11 +23,13 @@ import {
   listRides,
   recordLocation,
 } from '../../movr/rides.ts';
-import { LOCATION_MAX_LENGTH, type Vehicle, getVehicle } from '../../movr/vehicles.ts';
-import { requireUser, userOf } from '../auth.ts';
+import { LOCATION_MAX_LENGTH, Latitude, Longitude, coordinateText, parseInput } from '../../movr/rules.ts';
+import { type Vehicle, getVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
-import type { SessionUser } from '../session.ts';
-import { cityOr404, colorLabel, idOr404, ridePath } from './vehicles.ts';
+import { cityOr404, idOr404 } from '../lookups.ts';
+import { requireUser, userOf } from '../plugins/auth.ts';
+import type { SessionUser } from '../plugins/sessions.ts';
+import { colorLabel, ridePath } from './vehicles.ts';
 import { cityLabel, cityVehiclesPath, formatDuration, formatMoney, vehicleTypeLabel } from './format.ts';
 
 /** How many location points the ride page lists (the newest); the count covers them all. */
@@ -53,15 +54,14 @@ const locationBody = z.object({ lat: z.string().max(100).optional(), long: z.str
 const endBody = z.object({ endAddress: z.string().max(10_000).optional() });
 const listQuery = z.object({ cursor: z.string().max(500).optional() });
 
-/** A coordinate typed into a form: a number, or a message for the field. */
-function parseCoordinate(raw: string | undefined, path: string, name: string): number | FieldError {
-  const text = (raw ?? '').trim();
-  if (text === '') return { path, message: `Enter the ${name}.` };
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return { path, message: `Enter the ${name} as a number of degrees, e.g. 40.7128.` };
-  return Number(text);
-}
+/** The location form: both coordinates checked at once, with the domain's rules. */
+const locationForm = z.object({
+  lat: coordinateText(Latitude, 'latitude', 40.7128),
+  long: coordinateText(Longitude, 'longitude', -74.006),
+});
 
-export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions, priceList } = app;
   /** Renders a ride's page: the open ride with its forms, or the receipt. */
   async function renderRide(
     reply: FastifyReply,
@@ -73,18 +73,18 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
     let vehicle: Vehicle | undefined;
     if (ride.vehicleCity && ride.vehicleId) {
       try {
-        vehicle = await getVehicle(db.orm, ride.vehicleCity, ride.vehicleId);
+        vehicle = await getVehicle(db, ride.vehicleCity, ride.vehicleId);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
     }
-    const points: LocationPoint[] = await listLocations(db.orm, user, ride);
+    const points: LocationPoint[] = await listLocations(db, user, ride);
     const open = ride.endTime === null;
     const start = ride.startTime;
     const end = ride.endTime ?? now;
     const elapsedMs = start ? Math.max(0, end.getTime() - start.getTime()) : 0;
     const type = ride.vehicleType ?? vehicle?.type ?? null;
-    const price = computeFare(config.priceList, type, start ?? now, now);
+    const price = computeFare(priceList, type, start ?? now, now);
     const path = ridePath(ride.city, ride.id);
     return reply.page('ride', {
       title: open ? 'Your ride' : 'Ride receipt',
@@ -135,7 +135,7 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
   app.get('/rides', { schema: { querystring: listQuery }, preHandler: requireUser }, async (request, reply) => {
     const user = userOf(request);
     const cursor = request.query.cursor?.trim() || undefined;
-    const [page, open] = await Promise.all([listRides(db.orm, user, { cursor }), findOpenRide(db.orm, user)]);
+    const [page, open] = await Promise.all([listRides(db, user, { cursor }), findOpenRide(db, user)]);
     const now = new Date();
     return reply.page('rides', {
       title: 'My rides',
@@ -170,10 +170,10 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
 
   /** The logged-in rider's ride named by the path: a 404 for an unknown city, a malformed id or anyone else's ride. */
   async function requestedRide(request: FastifyRequest, params: { city: string; id: string }) {
-    const city = cityOr404(params.city);
+    const city = cityOr404(regions, params.city);
     const id = idOr404(params.id, 'ride');
     const user = userOf(request);
-    return { user, ride: await getRide(db.orm, user, { city: city.name, id }) };
+    return { user, ride: await getRide(db, user, { city: city.name, id }) };
   }
 
   app.get('/rides/:city/:id', { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
@@ -187,22 +187,17 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
     async (request, reply) => {
       const { user, ride } = await requestedRide(request, request.params);
       const path = ridePath(ride.city, ride.id);
-      if (ride.endTime) return reply.flash('info', 'This ride has already ended.').redirect(path, 303);
+      if (ride.endTime) return reply.flash('info', errorMessage('ride_already_ended')).redirect(path, 303);
       const values = formValues(request.body);
-      const lat = parseCoordinate(values.lat, 'lat', 'latitude');
-      const long = parseCoordinate(values.long, 'long', 'longitude');
-      const problems = [lat, long].filter((value): value is FieldError => typeof value !== 'number');
       try {
-        if (problems.length > 0) throw new ValidationError('That is not a valid location.', problems);
-        await recordLocation(db, user, ride, { lat: lat as number, long: long as number });
+        const typed = parseInput(locationForm, { lat: values.lat ?? '', long: values.long ?? '' }, { message: INVALID_LOCATION, always: true });
+        await recordLocation(db, user, ride, { lat: Number(typed.lat), long: Number(typed.long) });
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
           return renderRide(reply, user, ride, { location: { values, errors: formErrors(error) } });
         }
-        if (error instanceof ConflictError && error.code === 'ride_already_ended') {
-          return reply.flash('info', 'This ride has already ended.').redirect(path, 303);
-        }
+        if (isDomainError(error, 'ride_already_ended')) return reply.flash('info', error.message).redirect(path, 303);
         throw error;
       }
       return reply.flash('success', 'Location recorded.').redirect(path, 303);
@@ -216,18 +211,18 @@ export const ridesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }
       // Someone else's ride is a 404 before anything else is looked at.
       const { user, ride } = await requestedRide(request, request.params);
       const path = ridePath(ride.city, ride.id);
-      const alreadyEnded = () => reply.flash('info', 'This ride has already ended. Here is its receipt.').redirect(path, 303);
+      const alreadyEnded = () => reply.flash('info', `${errorMessage('ride_already_ended')} Here is its receipt.`).redirect(path, 303);
       if (ride.endTime) return alreadyEnded();
       const values = formValues(request.body);
       let ended: Ride;
       try {
-        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList: config.priceList });
+        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList });
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
           return renderRide(reply, user, ride, { end: { values, errors: formErrors(error) } });
         }
-        if (error instanceof ConflictError && error.code === 'ride_already_ended') return alreadyEnded();
+        if (isDomainError(error, 'ride_already_ended')) return alreadyEnded();
         throw error;
       }
       const paid = ended.revenueCents === null ? '' : ` You paid ${formatMoney(ended.revenueCents)}.`;

@@ -8,31 +8,16 @@
 // previous visit.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/connect.ts';
-import { type City, findCity } from '../../movr/cities.ts';
-import { ConflictError, NotFoundError } from '../../movr/errors.ts';
-import { VEHICLE_TYPES, type VehicleType } from '../../movr/pricing.ts';
+import { ConflictError, domainError, isDomainError } from '../../movr/errors.ts';
+import { VEHICLE_TYPES, type VehicleType } from '../../movr/rules.ts';
 import { findOpenRide, startRide } from '../../movr/rides.ts';
-import { type Vehicle, isUuid, listVehicles } from '../../movr/vehicles.ts';
-import { loginPath, requireUser, userOf } from '../auth.ts';
+import { type Vehicle, listVehicles } from '../../movr/vehicles.ts';
+import { cityOr404, idOr404 } from '../lookups.ts';
+import { loginPath, requireUser, userOf } from '../plugins/auth.ts';
 import { cityLabel, cityVehiclesPath, formatMoney, vehicleStatusLabel, vehicleTypeLabel } from './format.ts';
 
 /** The statuses a visitor can filter the list by (retired vehicles are never listed). */
 export const LISTED_STATUSES = ['available', 'in_use', 'lost'] as const;
-
-/** The city named in a URL, or the friendly 404 page. */
-export function cityOr404(name: string): City {
-  const city = findCity(name);
-  if (!city) throw new NotFoundError('There is no such city.', 'city_not_found');
-  return city;
-}
-
-/** A vehicle or ride id from a URL, or the friendly 404 page (a malformed id names nothing). */
-export function idOr404(id: string, what = 'vehicle'): string {
-  if (!isUuid(id)) throw new NotFoundError(`There is no such ${what}.`, `${what}_not_found`);
-  return id.toLowerCase();
-}
 
 /** The path of a ride's page (the open ride, or its receipt once ended). */
 export function ridePath(city: string, id: string): string {
@@ -108,11 +93,12 @@ const listQuery = z.object({
 const cityParams = z.object({ city: z.string().max(100) });
 const vehicleParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
 
-export const vehiclesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Database }> = async (app, { config, db }) => {
+export const vehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
+  const { db, regions, priceList } = app;
   app.get('/cities/:city/vehicles', { schema: { params: cityParams, querystring: listQuery } }, async (request, reply) => {
     const requested = request.params.city;
-    const city = findCity(requested) ?? findCity(requested.trim().toLowerCase());
-    if (!city) throw new NotFoundError('There is no such city.', 'city_not_found');
+    const city = regions.findCity(requested) ?? regions.findCity(requested.trim().toLowerCase());
+    if (!city) throw domainError('city_not_found');
     if (city.name !== requested) {
       // `/cities/Paris/vehicles` → the canonical address, filters kept.
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -135,11 +121,11 @@ export const vehiclesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Databas
     }
     const cursor = request.query.cursor?.trim() || undefined;
 
-    const page = await listVehicles(db.orm, { city: city.name, type, status, cursor });
+    const page = await listVehicles(db, { city: city.name, type, status, cursor });
 
     const user = request.currentUser;
     const viewer = !user ? 'visitor' : user.city === city.name ? 'local' : 'visitor_from_elsewhere';
-    const openRide = user && viewer === 'local' ? await findOpenRide(db.orm, user) : undefined;
+    const openRide = user && viewer === 'local' ? await findOpenRide(db, user) : undefined;
     const filters = { type, status };
 
     return reply.page('vehicles', {
@@ -166,8 +152,8 @@ export const vehiclesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Databas
       prices: VEHICLE_TYPES.map((t) => ({
         type: t,
         label: vehicleTypeLabel(t),
-        unlock: formatMoney(config.priceList[t].unlockCents),
-        perMinute: formatMoney(config.priceList[t].perMinuteCents),
+        unlock: formatMoney(priceList[t].unlockCents),
+        perMinute: formatMoney(priceList[t].perMinuteCents),
       })),
     });
   });
@@ -176,8 +162,8 @@ export const vehiclesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Databas
     '/cities/:city/vehicles/:id/start',
     { schema: { params: vehicleParams }, preHandler: requireUser },
     async (request, reply) => {
-      const city = cityOr404(request.params.city);
-      const id = idOr404(request.params.id);
+      const city = cityOr404(regions, request.params.city);
+      const id = idOr404(request.params.id, 'vehicle');
       const user = userOf(request);
       const back = cityVehiclesPath(city.name);
       try {
@@ -186,19 +172,11 @@ export const vehiclesPlugin: FastifyPluginAsyncZod<{ config: Config; db: Databas
         return reply.flash('success', `Your ${what} is unlocked. Have a good ride!`).redirect(ridePath(ride.city, ride.id), 303);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        if (error.code === 'ride_already_open') {
-          const open = await findOpenRide(db.orm, user);
-          reply.flash('info', 'You already have a ride in progress. End it before starting another.');
-          return reply.redirect(open ? ridePath(open.city, open.id) : back, 303);
+        if (isDomainError(error, 'ride_already_open')) {
+          const open = await findOpenRide(db, user);
+          return reply.flash('info', error.message).redirect(open ? ridePath(open.city, open.id) : back, 303);
         }
-        if (error.code === 'vehicle_unavailable') {
-          return reply.flash('error', 'Someone just took this vehicle. Please choose another one.').redirect(back, 303);
-        }
-        if (error.code === 'outside_home_city') {
-          return reply
-            .flash('error', `You can ride in your home city, ${cityLabel(user.city)}, only: your account and rides live there.`)
-            .redirect(back, 303);
-        }
+        // vehicle_unavailable, outside_home_city: the domain's message says what happened.
         return reply.flash('error', error.message).redirect(back, 303);
       }
     },

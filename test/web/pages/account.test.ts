@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../../../src/db/schema.ts';
 import { addVehicle } from '../../../src/movr/vehicles.ts';
-import { SESSION_COOKIE } from '../../../src/web/session.ts';
+import { SESSION_COOKIE } from '../../../src/web/plugins/sessions.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import {
   BROWSER_ACCEPT,
@@ -20,6 +20,7 @@ import {
   testWebApp,
   uniqueTestUsername,
 } from '../helpers.ts';
+import { TEST_CITIES } from '../../support/factories.ts';
 
 const CSRF_MESSAGE = 'This form has expired or was not sent from MovR.';
 const CARD = '4111 1111 1111 1111';
@@ -422,7 +423,7 @@ describeEachDatabase('account pages', (t) => {
   it('every POST route refuses a form without its CSRF token (403) and changes nothing', async () => {
     const user = await createTestUser(t.db, { cardNumber: '5555 5555 5555 4444' });
     const owner = await createTestUser(t.db);
-    await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Main St' });
+    await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Main St' }, TEST_CITIES);
     await t.db.execute(
       `INSERT INTO promo_codes (code, description, creation_time, rules) VALUES ('CSRF-TEST', 'x', '2020-01-01', '{"type":"percent_discount","value":"10%"}')`,
     );

@@ -18,6 +18,7 @@ import {
   loggedInBrowser,
   testWebApp,
 } from '../helpers.ts';
+import { TEST_CITIES } from '../../support/factories.ts';
 
 const VISA = '4111 1111 1111 1111';
 const MASTERCARD = '5555-5555-5555-4444';
@@ -83,8 +84,8 @@ describeEachDatabase('profile pages', (t) => {
 
     // Ride counts: one ended ride, one open.
     const owner = await createTestUser(t.db, { city: 'boston' });
-    const bike = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Common' });
-    const scooter = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', location: 'Harbor' });
+    const bike = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Common' }, TEST_CITIES);
+    const scooter = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', location: 'Harbor' }, TEST_CITIES);
     const ride = await startRide(t.db, user, bike);
     await endRide(t.db, user, ride, 'Back Bay', { priceList: DEFAULT_PRICE_LIST });
     await startRide(t.db, user, scooter);
@@ -238,7 +239,7 @@ describeEachDatabase('profile pages', (t) => {
   it('delete is refused while a ride is open', async () => {
     const user = await createTestUser(t.db, { city: 'rome' });
     const owner = await createTestUser(t.db, { city: 'rome' });
-    const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'black', location: 'Via Roma 1' });
+    const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'black', location: 'Via Roma 1' }, TEST_CITIES);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const token = await formTokenOf(browser, '/profile/delete');
     await startRide(t.db, user, vehicle);

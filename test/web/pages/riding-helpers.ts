@@ -10,9 +10,10 @@ import { expect } from 'vitest';
 import { type Config, parseConfig } from '../../../src/config.ts';
 import type { Database } from '../../../src/db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST, vehicles } from '../../../src/db/schema.ts';
-import { type User, signUp } from '../../../src/movr/users.ts';
+import type { User } from '../../../src/movr/users.ts';
+import { createUser, uniqueUsername } from '../../support/factories.ts';
 import { buildApp } from '../../../src/web/app.ts';
-import { logIn } from '../../../src/web/auth.ts';
+import { logIn } from '../../../src/web/plugins/auth.ts';
 import { Browser, csrfFieldOf } from '../helpers.ts';
 
 export const SECRET = 'riding-pages-test-secret-key-0123456789abcdef';
@@ -57,16 +58,8 @@ export async function csrfTokenFor(browser: Browser): Promise<string> {
   return (response.json() as { token: string }).token;
 }
 
-let counter = 0;
-
 export async function newRider(db: Database, city = 'new york', name = 'Test Rider'): Promise<User> {
-  counter++;
-  return signUp(db, {
-    username: `rider${counter}${Math.random().toString(36).slice(2, 7)}`,
-    password: PASSWORD,
-    name,
-    city,
-  });
+  return createUser(db, { username: uniqueUsername('rider'), city, name, address: null });
 }
 
 /** A browser logged in as the user; `csrf` is a token from a page it was shown. */

@@ -11,7 +11,8 @@
 // SESSION_REFRESH_SECONDS (1 hour), so that not every request re-issues the cookie.
 import { hkdfSync } from 'node:crypto';
 import fastifySecureSession from '@fastify/secure-session';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 
 export const SESSION_COOKIE = 'movr_session';
 export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
@@ -48,14 +49,6 @@ export function deriveSessionKey(secretKey: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secretKey, 'movr-session-salt', 'movr session cookie v1', 32));
 }
 
-export interface SessionOptions {
-  secretKey: string;
-  /** Sets the cookie's Secure attribute (production: the site is served over HTTPS). */
-  secure: boolean;
-  /** For tests: the clock, in milliseconds since the epoch. */
-  now?: () => number;
-}
-
 /** True when the session holds anything worth keeping (a CSRF secret, a user, a flash). */
 function hasContent(request: FastifyRequest): boolean {
   const data = request.session.data() as Record<string, unknown> | undefined;
@@ -63,9 +56,11 @@ function hasContent(request: FastifyRequest): boolean {
   return Object.entries(data).some(([key, value]) => key !== 'expiresAt' && value !== undefined);
 }
 
-/** Installs sessions on the root instance: `request.session` on every request. */
-export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
-  const now = options.now ?? (() => Date.now());
+/**
+ * Sessions on every request (`request.session`), keyed by app.keys.session; the cookie is
+ * Secure in production (the site is served over HTTPS there).
+ */
+export const sessionsPlugin = fp(async (app) => {
   const maxAgeMs = SESSION_MAX_AGE_SECONDS * 1000;
   const refreshMs = SESSION_REFRESH_SECONDS * 1000;
 
@@ -79,7 +74,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
       return payload;
     }
     const expiresAt = session.get('expiresAt');
-    const current = now();
+    const current = Date.now();
     if (typeof expiresAt !== 'number' || expiresAt - current < maxAgeMs - refreshMs) {
       session.set('expiresAt', current + maxAgeMs);
     }
@@ -87,7 +82,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
   });
 
   await app.register(fastifySecureSession, {
-    key: deriveSessionKey(options.secretKey),
+    key: app.keys.session,
     cookieName: SESSION_COOKIE,
     // secure-session's own limit, counted from the last change; expiresAt is ours.
     expiry: SESSION_MAX_AGE_SECONDS,
@@ -95,7 +90,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: options.secure,
+      secure: app.config.nodeEnv === 'production',
       maxAge: SESSION_MAX_AGE_SECONDS,
     },
   });
@@ -105,7 +100,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
     const session = request.session as FastifyRequest['session'] | null;
     if (!session || !hasContent(request)) return;
     const expiresAt = session.get('expiresAt');
-    const current = now();
+    const current = Date.now();
     if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= current) {
       request.log.debug('session expired: starting a new one');
       session.regenerate();
@@ -115,4 +110,4 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
       session.set('expiresAt', current + maxAgeMs);
     }
   });
-}
+}, { name: 'movr-sessions', dependencies: ['movr-context'] });

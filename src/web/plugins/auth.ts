@@ -9,9 +9,10 @@
 //   safeNextPath(value)        the `next` value to honour after logging in, or undefined
 //
 // Passwords are checked by the domain (authenticate in src/movr/users.ts), not here.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { wantsJson } from './errors.ts';
-import type { SessionUser } from './session.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { wantsJson } from '../errors.ts';
+import type { SessionUser } from './sessions.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,13 +25,16 @@ export const LOGIN_PATH = '/login';
 const MAX_NEXT_LENGTH = 2000;
 
 /** Installs request.currentUser. */
-export function registerAuth(app: FastifyInstance): void {
-  app.decorateRequest('currentUser', {
-    getter(this: FastifyRequest): SessionUser | undefined {
-      return sessionUser(this);
-    },
-  });
-}
+export const authPlugin = fp(
+  async (app) => {
+    app.decorateRequest('currentUser', {
+      getter(this: FastifyRequest): SessionUser | undefined {
+        return sessionUser(this);
+      },
+    });
+  },
+  { name: 'movr-auth', dependencies: ['movr-sessions'] },
+);
 
 function sessionUser(request: FastifyRequest): SessionUser | undefined {
   const session = request.session as FastifyRequest['session'] | null | undefined;

@@ -1,11 +1,8 @@
-// The cities MovR serves and the CockroachDB region each one's rows live in.
-//
-// The region map is configuration: the nine cities in three regions of the CockroachDB `movr`
-// workload are the default, and MOVR_REGIONS or MOVR_REGIONS_FILE replace them (see
-// src/config.ts and docs/deploy-cockroachdb.md). There is one active map per process, set once
-// at start-up with useRegionMap(config.regionMap) (the CLI's loadConfig and buildApp do it);
-// CITIES, REGION_NAMES, findCity and citiesByRegion read it. Tests that change it call
-// resetRegionMap() afterwards.
+// The cities MovR serves and the CockroachDB region each one's rows live in: a value, built
+// once from configuration (MOVR_REGIONS or MOVR_REGIONS_FILE, else the default nine cities in
+// three regions) and handed to whatever needs it: the app as a decorator, the domain, the
+// workload and the DDL generator as an argument. Nothing here imports the rest of MovR.
+// See docs/decisions/0003-region-map.md.
 
 /** A CockroachDB region name, e.g. 'us-east1'. */
 export type RegionName = string;
@@ -28,7 +25,42 @@ export interface RegionWithCities {
 }
 
 /** Regions in order (the first is the primary region), each with its cities in order. */
-export type RegionMap = readonly RegionWithCities[];
+export class RegionMap {
+  readonly regions: readonly RegionWithCities[];
+  /** Every city, region by region. */
+  readonly cities: readonly City[];
+  /** The regions, primary region first. */
+  readonly regionNames: readonly RegionName[];
+  readonly #byName: ReadonlyMap<string, City>;
+
+  constructor(regions: readonly RegionWithCities[]) {
+    this.regions = Object.freeze(regions.map(({ region, cities }) => Object.freeze({ region, cities: Object.freeze([...cities]) })));
+    this.cities = Object.freeze(this.regions.flatMap((region) => region.cities));
+    this.regionNames = Object.freeze(this.regions.map((region) => region.region));
+    this.#byName = new Map(this.cities.map((city) => [city.name, city]));
+    Object.freeze(this);
+  }
+
+  findCity(name: string): City | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The regions with their cities; the given home region (an instance's MOVR_REGION) comes first. */
+  citiesByRegion(homeRegion?: RegionName): RegionWithCities[] {
+    const regions = [...this.regions].sort((a, b) => Number(b.region === homeRegion) - Number(a.region === homeRegion));
+    return regions.map(({ region, cities }) => ({ region, cities }));
+  }
+}
+
+const UPPER_CASE_WORDS = new Set(['dc']);
+
+/** A city's stored name ('washington dc') as people write it ('Washington DC'). */
+export function cityLabel(name: string): string {
+  return name
+    .split(' ')
+    .map((word) => (UPPER_CASE_WORDS.has(word) ? word.toUpperCase() : word.charAt(0).toUpperCase() + word.slice(1)))
+    .join(' ');
+}
 
 /** Centres of the cities MovR knows by name, whichever region a map puts them in. */
 const KNOWN_CENTRES: ReadonlyMap<string, { lat: number; long: number }> = new Map([
@@ -48,61 +80,16 @@ function makeCity(name: string, region: RegionName, centre?: { lat: number; long
   return Object.freeze(known ? { name, region, lat: known.lat, long: known.long } : { name, region });
 }
 
-function freezeMap(entries: readonly (readonly [RegionName, readonly City[]])[]): RegionMap {
-  return Object.freeze(entries.map(([region, cities]) => Object.freeze({ region, cities: Object.freeze([...cities]) })));
-}
-
 /** The nine cities and three regions of `cockroach workload init movr`. */
-export const DEFAULT_REGION_MAP: RegionMap = freezeMap(
+export const DEFAULT_REGION_MAP: RegionMap = new RegionMap(
   (
     [
       ['us-east1', ['new york', 'boston', 'washington dc']],
       ['us-west1', ['san francisco', 'seattle', 'los angeles']],
       ['europe-west1', ['amsterdam', 'paris', 'rome']],
     ] as const
-  ).map(([region, names]) => [region, names.map((name) => makeCity(name, region))] as const),
+  ).map(([region, names]) => ({ region, cities: names.map((name) => makeCity(name, region)) })),
 );
-
-// ---- the active map ---------------------------------------------------------------------------
-
-let activeMap: RegionMap = DEFAULT_REGION_MAP;
-let citiesByName = new Map<string, City>();
-
-/** Every city of the active map, region by region. (A live binding: it follows useRegionMap.) */
-export let CITIES: readonly City[] = [];
-/** The regions of the active map, primary region first. (A live binding.) */
-export let REGION_NAMES: readonly RegionName[] = [];
-
-/** Makes `map` the region map of this process. */
-export function useRegionMap(map: RegionMap): void {
-  activeMap = map;
-  CITIES = Object.freeze(map.flatMap((region) => region.cities));
-  REGION_NAMES = Object.freeze(map.map((region) => region.region));
-  citiesByName = new Map(CITIES.map((city) => [city.name, city]));
-}
-
-/** Back to the default map (for tests). */
-export function resetRegionMap(): void {
-  useRegionMap(DEFAULT_REGION_MAP);
-}
-
-useRegionMap(DEFAULT_REGION_MAP);
-
-export function activeRegionMap(): RegionMap {
-  return activeMap;
-}
-
-export function findCity(name: string): City | undefined {
-  return citiesByName.get(name);
-}
-
-/** The regions with their cities; the given home region (an instance's MOVR_REGION) comes first. */
-export function citiesByRegion(homeRegion?: RegionName): RegionWithCities[] {
-  const regions = [...activeMap].sort(
-    (a, b) => Number(b.region === homeRegion) - Number(a.region === homeRegion),
-  );
-  return regions.map(({ region, cities }) => ({ region, cities }));
-}
 
 /**
  * The city's centre, or for a city without known coordinates a stand-in derived from its name
@@ -154,7 +141,7 @@ export function buildRegionMap(entries: readonly (readonly [string, readonly Cit
   const regionNames: string[] = [];
   const seenRegions = new Set<string>();
   const regionOfCity = new Map<string, string>();
-  const built: [RegionName, City[]][] = [];
+  const built: RegionWithCities[] = [];
   if (entries.length === 0) problems.push('no regions are given');
   for (const [rawRegion, inputs] of entries) {
     const region = rawRegion.trim();
@@ -199,9 +186,9 @@ export function buildRegionMap(entries: readonly (readonly [string, readonly Cit
       }
       cities.push(makeCity(name, region, centre));
     }
-    built.push([region, cities]);
+    built.push({ region, cities });
   }
-  return problems.length > 0 ? { problems, regionNames } : { map: freezeMap(built), problems, regionNames };
+  return problems.length > 0 ? { problems, regionNames } : { map: new RegionMap(built), problems, regionNames };
 }
 
 function describeCities(inputs: readonly CityInput[]): string {
@@ -277,5 +264,5 @@ export function regionMapFromJson(value: unknown): RegionMapResult {
 
 /** The map in the compact MOVR_REGIONS form. */
 export function formatRegionMap(map: RegionMap): string {
-  return map.map(({ region, cities }) => `${region}=${cities.map((c) => c.name).join(',')}`).join(';');
+  return map.regions.map(({ region, cities }) => `${region}=${cities.map((c) => c.name).join(',')}`).join(';');
 }

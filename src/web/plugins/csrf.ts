@@ -12,10 +12,11 @@
 // PATCH, DELETE or fetches); and the API refuses (415) any request but GET, HEAD and OPTIONS
 // that has a Content-Type other than application/json: a type an HTML form cannot send, and a
 // cross-site script can send only after a CORS preflight MovR never approves. See
-// src/web/api/index.ts and docs/api.md.
+// docs/decisions/0006-csrf-and-the-api.md.
 import fastifyCsrfProtection from '@fastify/csrf-protection';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { CSRF_SESSION_KEY } from './session.ts';
+import type { FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { CSRF_SESSION_KEY } from './sessions.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -61,7 +62,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
  * and a forged request is refused before any schema validation or preHandler (requireUser, rate
  * limits) and before the handler.
  */
-export async function registerCsrf(app: FastifyInstance): Promise<void> {
+export const csrfPlugin = fp(async (app) => {
   await app.register(fastifyCsrfProtection, {
     sessionPlugin: '@fastify/secure-session',
     sessionKey: CSRF_SESSION_KEY,
@@ -75,4 +76,4 @@ export async function registerCsrf(app: FastifyInstance): Promise<void> {
     const check = app.csrfProtection;
     route.preValidation = existing === undefined ? [check] : [check, ...(Array.isArray(existing) ? existing : [existing])];
   });
-}
+}, { name: 'movr-csrf', dependencies: ['movr-sessions'] });

@@ -7,8 +7,12 @@
 // under /api) with a Retry-After header; the handler does not run. Counters are kept in memory,
 // per process and per route.
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TooManyRequestsError } from './errors.ts';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { TooManyRequestsError } from '../errors.ts';
+
+/** Log-in attempts allowed per client address and username, on the site and the API alike. */
+export const LOGIN_RATE_LIMIT = Object.freeze({ max: 10, timeWindow: '5 minutes' });
 
 export interface RouteRateLimit {
   /** Requests allowed per key in each window. */
@@ -48,9 +52,12 @@ export function byIpAndField(field: string): (request: FastifyRequest) => string
 }
 
 /** Installs the rate limiter; it limits only the routes configured with rateLimit(). */
-export async function registerRateLimit(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyRateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => new TooManyRequestsError(context.ttl, context.statusCode),
-  });
-}
+export const rateLimitPlugin = fp(
+  async (app) => {
+    await app.register(fastifyRateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) => new TooManyRequestsError(context.ttl, context.statusCode),
+    });
+  },
+  { name: 'movr-rate-limit' },
+);

@@ -7,8 +7,9 @@
 //
 // Templates see `it.currentUser`, `it.csrfToken` and `it.flash` besides their own data; a form
 // includes the token with `<%~ include('./partials/csrf') %>`.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { FlashKind, FlashMessage, SessionUser } from './session.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FlashKind, FlashMessage, SessionUser } from './sessions.ts';
 
 /** What every page template gets, besides its own data. */
 export interface PageContext {
@@ -66,8 +67,8 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
   return { currentUser: request.currentUser, csrfToken, flash };
 }
 
-/** Installs reply.page() and reply.flash(). Needs sessions, auth and CSRF registered first. */
-export function registerPages(app: FastifyInstance): void {
+/** Installs reply.page() and reply.flash(). */
+export const pagesPlugin = fp(async (app) => {
   app.decorateReply('page', async function page(this: FastifyReply, template: string, data: PageData = {}) {
     const html = await this.viewAsync(template, { ...pageContext(this.request, this), ...data });
     // Pages carry a CSRF token and, once logged in, personal data: never cache them.
@@ -84,4 +85,4 @@ export function registerPages(app: FastifyInstance): void {
     session.set('flash', queue.slice(-MAX_FLASH_MESSAGES));
     return this;
   });
-}
+}, { name: 'movr-pages', dependencies: ['movr-sessions', 'movr-auth', 'movr-csrf'] });

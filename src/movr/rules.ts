@@ -1,0 +1,275 @@
+// Every rule MovR holds input to, declared once as a zod schema with the message people see:
+// the domain functions parse their input with these, the JSON API builds its request schemas
+// (and so its OpenAPI document) from them, and the pages take their limits and choices from
+// them. The kinds of vehicle (types, colours, brands, statuses) are here too.
+//
+// The schemas only check and normalise (trim, lower-case), never transform, so parsing a value
+// twice gives the same value: the API parses a request, then the domain parses it again.
+import { z } from 'zod';
+import type { RegionMap } from '../region-map.ts';
+import { type FieldError, ValidationError } from './errors.ts';
+
+// ---- limits ---------------------------------------------------------------------------------
+
+export const NAME_MAX_LENGTH = 100;
+export const ADDRESS_MAX_LENGTH = 200;
+/** Where a vehicle is parked or a ride ended: an address. */
+export const LOCATION_MAX_LENGTH = 200;
+export const BRAND_MAX_LENGTH = 40;
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 128;
+export const PROMO_CODE_MAX_LENGTH = 100;
+export const PROMO_DESCRIPTION_MAX_LENGTH = 200;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+// ---- kinds of vehicle -----------------------------------------------------------------------
+
+export const VEHICLE_TYPES = ['bike', 'scooter', 'skateboard'] as const;
+export type VehicleType = (typeof VEHICLE_TYPES)[number];
+
+export const VEHICLE_COLORS = ['black', 'blue', 'green', 'red', 'white', 'yellow', 'orange', 'silver'] as const;
+export type VehicleColor = (typeof VEHICLE_COLORS)[number];
+
+/** The brands of bikes in the CockroachDB workload's data; an owner may write any brand. */
+export const BIKE_BRANDS = ['Merida', 'Fuji', 'Cervelo', 'Pinarello', 'Santa Cruz', 'Kona', 'Schwinn'] as const;
+
+/** The status of a vehicle taken out of service for good; such vehicles are not offered or counted. */
+export const RETIRED = 'retired';
+export const VEHICLE_STATUSES = ['available', 'in_use', 'lost', RETIRED] as const;
+export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
+
+export function isVehicleType(value: string | null | undefined): value is VehicleType {
+  return (VEHICLE_TYPES as readonly (string | null | undefined)[]).includes(value);
+}
+
+// ---- people ---------------------------------------------------------------------------------
+
+export const USERNAME_RULE = '3 to 32 letters, digits, dots, dashes or underscores, starting and ending with a letter or digit';
+const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{1,30})[a-z0-9]$/;
+
+/** Usernames are case-insensitive: stored and compared lower-cased. */
+export const Username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(USERNAME_PATTERN, `Use ${USERNAME_RULE}.`)
+  .describe(`${USERNAME_RULE}; case-insensitive.`);
+
+/** The length of a password; how strong it is, is checked apart (see users.ts). */
+export const Password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
+  .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`)
+  .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, not a common password, not containing the username.`);
+
+export const PersonName = z
+  .string()
+  .trim()
+  .min(1, 'Enter your name.')
+  .max(NAME_MAX_LENGTH, `Use at most ${NAME_MAX_LENGTH} characters.`)
+  .describe(`Up to ${NAME_MAX_LENGTH} characters.`);
+
+/** A postal address; blank means none. */
+export const Address = z
+  .string()
+  .trim()
+  .max(ADDRESS_MAX_LENGTH, `Use at most ${ADDRESS_MAX_LENGTH} characters.`)
+  .describe(`Up to ${ADDRESS_MAX_LENGTH} characters.`);
+
+/** Card digits with spaces or dashes between them. */
+export function cardDigits(cardNumber: string): string {
+  return cardNumber.replace(/[\s-]/g, '');
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** A payment card number; blank means none. Only its masked form is ever kept (see maskCardNumber). */
+export const CardNumber = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    const digits = cardDigits(value);
+    if (digits === '') return;
+    if (!/^\d{12,19}$/.test(digits)) ctx.addIssue({ code: 'custom', message: 'Enter the 12 to 19 digits of your card number.' });
+    else if (!luhnValid(digits)) ctx.addIssue({ code: 'custom', message: 'That card number is not valid. Check it for typing mistakes.' });
+  })
+  .describe('A payment card number (12 to 19 digits, Luhn-checked); only its masked form is kept.');
+
+// ---- places ---------------------------------------------------------------------------------
+
+export const Latitude = z
+  .number({ error: 'Latitude must be a number.' })
+  .min(-90, 'Latitude must be between -90 and 90.')
+  .max(90, 'Latitude must be between -90 and 90.')
+  .describe('Degrees north, -90 to 90.');
+
+export const Longitude = z
+  .number({ error: 'Longitude must be a number.' })
+  .min(-180, 'Longitude must be between -180 and 180.')
+  .max(180, 'Longitude must be between -180 and 180.')
+  .describe('Degrees east, -180 to 180.');
+
+/** A point as the domain takes it. */
+export const Point = z.object({ lat: Latitude, long: Longitude });
+
+const DEGREES = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * A coordinate typed into a form: text that must be a number of degrees, then the coordinate's
+ * own rule. `example` is a value of that axis, e.g. New York's 40.7128 or -74.006.
+ */
+export function coordinateText(axis: typeof Latitude | typeof Longitude, name: 'latitude' | 'longitude', example: number) {
+  return z
+    .string()
+    .trim()
+    .superRefine((text, ctx) => {
+      if (text === '') ctx.addIssue({ code: 'custom', message: `Enter the ${name}.` });
+      else if (!DEGREES.test(text)) ctx.addIssue({ code: 'custom', message: `Enter the ${name} as a number of degrees, e.g. ${example}.` });
+      else {
+        const result = axis.safeParse(Number(text));
+        if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+      }
+    });
+}
+
+/** Where a vehicle is parked: an address. */
+export const ParkingSpot = z
+  .string()
+  .trim()
+  .min(1, 'Enter where the vehicle is parked.')
+  .max(LOCATION_MAX_LENGTH, `Use at most ${LOCATION_MAX_LENGTH} characters.`)
+  .describe(`Where the vehicle is parked: 1 to ${LOCATION_MAX_LENGTH} characters.`);
+
+/** Where a ride ended: an address. */
+export const EndAddress = z
+  .string()
+  .trim()
+  .min(1, 'Enter where you left the vehicle.')
+  .max(LOCATION_MAX_LENGTH, `Use at most ${LOCATION_MAX_LENGTH} characters.`)
+  .describe(`Where the vehicle was left: 1 to ${LOCATION_MAX_LENGTH} characters.`);
+
+const citySchemas = new WeakMap<RegionMap, z.ZodType<string, string>>();
+
+/** A city of the region map, e.g. a user's home city. */
+export function citySchema(regions: RegionMap): z.ZodType<string, string> {
+  let schema = citySchemas.get(regions);
+  if (!schema) {
+    const names = regions.cities.map((city) => city.name) as [string, ...string[]];
+    schema = z.enum(names, { error: 'Choose one of the cities MovR serves.' }).describe('One of the cities MovR serves (GET /api/v1/cities).');
+    citySchemas.set(regions, schema);
+  }
+  return schema;
+}
+
+// ---- vehicles -------------------------------------------------------------------------------
+
+const choices = (values: readonly string[]) => `Choose one of: ${values.join(', ')}.`;
+
+export const VehicleTypeSchema = z.enum(VEHICLE_TYPES, { error: choices(VEHICLE_TYPES) });
+export const VehicleColorSchema = z.enum(VEHICLE_COLORS, { error: choices(VEHICLE_COLORS) });
+
+/** As typed by a person: any case, spaces around. */
+export const loose = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(schema as unknown as z.ZodType<z.output<T>, string>);
+
+export const Brand = z
+  .string()
+  .trim()
+  .max(BRAND_MAX_LENGTH, `Use at most ${BRAND_MAX_LENGTH} characters.`)
+  .describe(`Up to ${BRAND_MAX_LENGTH} characters.`);
+
+// ---- promo codes ----------------------------------------------------------------------------
+
+/** Letters, digits, dots, dashes and underscores: what a rider can type and a URL can carry. */
+export const PromoCodeName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, `Use 1 to ${PROMO_CODE_MAX_LENGTH} letters, digits, dots, dashes or underscores.`)
+  .describe(`1 to ${PROMO_CODE_MAX_LENGTH} letters, digits, dots, dashes or underscores.`);
+
+/** A code a rider types to add it: anything non-blank (an unknown code is not found, not invalid). */
+export const PromoCodeEntry = z.string().trim().min(1, 'Enter a promo code.');
+
+export const PromoDescription = z
+  .string()
+  .trim()
+  .max(PROMO_DESCRIPTION_MAX_LENGTH, `Use at most ${PROMO_DESCRIPTION_MAX_LENGTH} characters.`);
+
+const DISCOUNT_RULE = 'The discount must be more than 0% and at most 100%.';
+export const PercentOff = z.number({ error: DISCOUNT_RULE }).gt(0, DISCOUNT_RULE).max(100, DISCOUNT_RULE);
+
+// ---- identifiers ----------------------------------------------------------------------------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Any UUID in the 8-4-4-4-12 hex form (data loaded by other tools need not be version 4). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+// ---- lists ----------------------------------------------------------------------------------
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** A cursor that no page of ours would have produced. */
+export const INVALID_PAGE_LINK = 'That page link is not valid.';
+
+export const PageSize = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_PAGE_SIZE)
+  .describe(`Items per page, 1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when not given.`);
+
+/** A page size between 1 and MAX_PAGE_SIZE: whole, DEFAULT_PAGE_SIZE when not given or not a number. */
+export function pageSize(limit: number | undefined): number {
+  const size = limit === undefined || Number.isNaN(limit) ? DEFAULT_PAGE_SIZE : Math.trunc(limit);
+  return Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
+}
+
+// ---- parsing --------------------------------------------------------------------------------
+
+/** The problems of a failed parse, one per field and in the schema's order, as FieldErrors. */
+export function fieldErrorsOf(error: z.ZodError): FieldError[] {
+  const seen = new Set<string>();
+  const fields: FieldError[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    if (seen.has(path)) continue;
+    seen.add(path);
+    fields.push({ path, message: issue.message });
+  }
+  return fields;
+}
+
+/**
+ * Parses input with a rule, or throws ValidationError naming every field that breaks it
+ * (`summary` replaces the message when several fields are wrong, or always when given `always`).
+ */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, summary?: { message: string; always?: boolean }): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = fieldErrorsOf(result.error);
+  if (summary && (summary.always || fields.length > 1)) throw new ValidationError(summary.message, fields);
+  throw ValidationError.fields(fields);
+}
