@@ -45,8 +45,10 @@ export function isVehicleType(value: string | null | undefined): value is Vehicl
 
 // ---- people ---------------------------------------------------------------------------------
 
-export const USERNAME_RULE = '3 to 32 letters, digits, dots, dashes or underscores, starting and ending with a letter or digit';
-const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{1,30})[a-z0-9]$/;
+export const USERNAME_MIN_LENGTH = 3;
+export const USERNAME_MAX_LENGTH = 32;
+export const USERNAME_RULE = `${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, dashes or underscores, starting and ending with a letter or digit`;
+const USERNAME_PATTERN = new RegExp(`^[a-z0-9](?:[a-z0-9._-]{${USERNAME_MIN_LENGTH - 2},${USERNAME_MAX_LENGTH - 2}})[a-z0-9]$`);
 
 /** Usernames are case-insensitive: stored and compared lower-cased. */
 export const Username = z
@@ -246,6 +248,23 @@ export function pageSize(limit: number | undefined): number {
   const size = limit === undefined || Number.isNaN(limit) ? DEFAULT_PAGE_SIZE : Math.trunc(limit);
   return Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
 }
+
+// ---- forms ------------------------------------------------------------------------------------
+
+/** What the site's forms show of the rules: `maxlength` attributes and hints. */
+export const FORM_RULES = Object.freeze({
+  nameMaxLength: NAME_MAX_LENGTH,
+  addressMaxLength: ADDRESS_MAX_LENGTH,
+  locationMaxLength: LOCATION_MAX_LENGTH,
+  brandMaxLength: BRAND_MAX_LENGTH,
+  usernameMaxLength: USERNAME_MAX_LENGTH,
+  passwordMaxLength: PASSWORD_MAX_LENGTH,
+  promoCodeMaxLength: PROMO_CODE_MAX_LENGTH,
+  /** 19 digits and the spaces or dashes between their groups. */
+  cardMaxLength: 23,
+  usernameHint: `${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, dashes or underscores. Not case-sensitive.`,
+  passwordHint: `At least ${PASSWORD_MIN_LENGTH} characters. Common passwords are refused.`,
+});
 
 // ---- parsing --------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
+import { FORM_RULES } from '../movr/rules.ts';
 import { apiPlugin } from './api/index.ts';
 import { errorsPlugin, handleFrameworkError } from './errors.ts';
 import { healthPlugin } from './health.ts';
@@ -111,6 +112,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       appName: 'MovR',
       instanceRegion: config.region,
       fmt: templateFormat,
+      rules: FORM_RULES,
     },
   });
 

@@ -85,8 +85,8 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async applyPromoCode(rider: Rider, rng: RowRandom): Promise<boolean> {
-    let page = await listActivePromoCodes(this.db.orm, { limit: 1, cursor: randomCodeCursor(rng) });
-    if (page.items.length === 0) page = await listActivePromoCodes(this.db.orm, { limit: 1 });
+    let page = await listActivePromoCodes(this.db, { limit: 1, cursor: randomCodeCursor(rng) });
+    if (page.items.length === 0) page = await listActivePromoCodes(this.db, { limit: 1 });
     const promo = page.items[0];
     if (!promo) return false;
     await addPromoCode(this.db, rider, promo.code);
@@ -103,8 +103,8 @@ export class DirectTarget implements WorkloadTarget {
 
   async startRide(rider: Rider, rng: RowRandom): Promise<RideHandle> {
     const filter = { city: rider.city, status: 'available', limit: 1 };
-    let page = await listVehicles(this.db.orm, { ...filter, cursor: rng.uuid() });
-    if (page.items.length === 0) page = await listVehicles(this.db.orm, filter);
+    let page = await listVehicles(this.db, { ...filter, cursor: rng.uuid() });
+    if (page.items.length === 0) page = await listVehicles(this.db, filter);
     const vehicle = page.items[0];
     if (!vehicle) throw new WorkloadConflict('no_vehicle_available', `no vehicle is available in ${rider.city}`);
     const ride = await startRide(this.db, rider, { city: vehicle.city, id: vehicle.id });

@@ -10,7 +10,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError, isDomainError } from '../../movr/errors.ts';
-import { BRAND_MAX_LENGTH, LOCATION_MAX_LENGTH, RETIRED, VEHICLE_COLORS, VEHICLE_TYPES } from '../../movr/rules.ts';
+import { RETIRED, VEHICLE_COLORS, VEHICLE_TYPES } from '../../movr/rules.ts';
 import { addVehicle, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
@@ -46,8 +46,6 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
       cityLabel: cityLabel(user.city),
       typeOptions: [{ value: '', label: 'Choose a type' }, ...VEHICLE_TYPES.map((t) => ({ value: t, label: vehicleTypeLabel(t) }))],
       colorOptions: [{ value: '', label: 'Choose a colour' }, ...VEHICLE_COLORS.map((c) => ({ value: c, label: colorLabel(c) }))],
-      brandMaxLength: BRAND_MAX_LENGTH,
-      locationMaxLength: LOCATION_MAX_LENGTH,
     };
   }
 

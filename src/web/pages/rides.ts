@@ -23,7 +23,7 @@ import {
   listRides,
   recordLocation,
 } from '../../movr/rides.ts';
-import { LOCATION_MAX_LENGTH, Latitude, Longitude, coordinateText, parseInput } from '../../movr/rules.ts';
+import { Latitude, Longitude, coordinateText, parseInput } from '../../movr/rules.ts';
 import { type Vehicle, getVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
@@ -127,7 +127,6 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       endAction: `${path}/end`,
       locationForm: forms.location ?? EMPTY_FORM,
       endForm: forms.end ?? EMPTY_FORM,
-      endAddressMaxLength: LOCATION_MAX_LENGTH,
       cityHref: cityVehiclesPath(ride.city),
     });
   }
