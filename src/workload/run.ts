@@ -27,6 +27,7 @@ import {
 import { RowRandom, hashString } from './random.ts';
 import { type IntervalRow, type OperationStats, type Summary, WorkloadStats } from './stats.ts';
 import { type Rider, type WorkloadTarget, classifyFailure } from './target.ts';
+import type { ErrorCode } from '../web/errors.ts';
 
 export interface RunOptions {
   /** How long to run, in milliseconds; 0 runs until stopped. */
@@ -396,7 +397,8 @@ class Worker {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The MovR error code of a failed operation (a domain error, or an API answer). */
+function errorCode(error: unknown): ErrorCode | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+  return typeof code === 'string' ? (code as ErrorCode) : undefined;
 }

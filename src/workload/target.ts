@@ -3,6 +3,7 @@
 // offer the same operations; the runner (run.ts) decides which to run and keeps the score.
 import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
 import { DomainError } from '../movr/errors.ts';
+import type { ErrorCode } from '../web/errors.ts';
 import { BIKE_BRANDS, VEHICLE_COLORS, VEHICLE_TYPES } from '../movr/rules.ts';
 import { type RegionMap, cityCentre } from '../region-map.ts';
 import { personName, streetAddress } from './generate.ts';
@@ -62,7 +63,7 @@ export interface WorkloadTarget {
  * same vehicle, a rider already has a ride, a random promo code was already added or has just
  * expired, a city has no vehicle left. They are counted apart from errors.
  */
-export const EXPECTED_CONFLICTS: ReadonlySet<string> = new Set([
+export const EXPECTED_CONFLICTS: ReadonlySet<ErrorCode | WorkloadConflictCode> = new Set<ErrorCode | WorkloadConflictCode>([
   'vehicle_unavailable',
   'ride_already_open',
   'no_vehicle_available',
@@ -71,9 +72,16 @@ export const EXPECTED_CONFLICTS: ReadonlySet<string> = new Set([
   'promo_code_exists',
 ]);
 
+/** What the workload finds by itself: no available vehicle to start a ride on. */
+export type WorkloadConflictCode = 'no_vehicle_available';
+
+function isExpected(code: string): boolean {
+  return (EXPECTED_CONFLICTS as ReadonlySet<string>).has(code);
+}
+
 /** A conflict found by the workload itself, e.g. no available vehicle to start a ride on. */
 export class WorkloadConflict extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: WorkloadConflictCode, message: string) {
     super(message);
     this.name = 'WorkloadConflict';
   }
@@ -97,10 +105,10 @@ export type Classified = { readonly conflict: string } | { readonly error: strin
 export function classifyFailure(error: unknown): Classified {
   if (error instanceof WorkloadConflict) return { conflict: error.code };
   if (error instanceof DomainError) {
-    return error.kind === 'conflict' && EXPECTED_CONFLICTS.has(error.code) ? { conflict: error.code } : { error: error.code };
+    return error.kind === 'conflict' && isExpected(error.code) ? { conflict: error.code } : { error: error.code };
   }
   if (error instanceof HttpError) {
-    if (error.status === 409 && EXPECTED_CONFLICTS.has(error.code)) return { conflict: error.code };
+    if (error.status === 409 && isExpected(error.code)) return { conflict: error.code };
     if (error.status === 429) return { error: 'rate_limited' };
     return { error: `http_${error.status}_${error.code}` };
   }
