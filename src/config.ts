@@ -11,6 +11,7 @@ import {
   parseRegionMap,
   regionMapFromJson,
 } from './region-map.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, type OpenOptions } from './db/connect.ts';
 import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/pricing.ts';
 
 /** JSON API requests per minute per client address, unless MOVR_API_RATE_LIMIT says otherwise. */
@@ -25,6 +26,10 @@ const integer = (name: string, min: number, max: number) =>
     .regex(/^\d+$/, `${name} must be a whole number`)
     .transform(Number)
     .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+/** A duration in milliseconds, `min` or more; 0 where `min` is 0 means off. */
+const milliseconds = (name: string, min: number, fallback: number) =>
+  z.preprocess(blankAsUndefined, integer(name, min, 24 * 60 * 60 * 1000).default(fallback));
 
 const blankAsUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -73,6 +78,28 @@ const envSchema = z
       blankAsUndefined,
       integer('MOVR_API_RATE_LIMIT', 0, 10_000_000).default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
     ),
+    MOVR_DB_CONNECT_TIMEOUT_MS: milliseconds('MOVR_DB_CONNECT_TIMEOUT_MS', 100, DEFAULT_CONNECT_TIMEOUT_MS),
+    MOVR_DB_STATEMENT_TIMEOUT_MS: milliseconds('MOVR_DB_STATEMENT_TIMEOUT_MS', 0, DEFAULT_STATEMENT_TIMEOUT_MS),
+    MOVR_INJECT_RETRY_ERRORS: z.preprocess(
+      blankAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'MOVR_INJECT_RETRY_ERRORS must be a fraction between 0 and 1, e.g. 0.2')
+        .transform(Number)
+        .default(0),
+    ),
+    MOVR_REQUEST_TIMEOUT_MS: milliseconds('MOVR_REQUEST_TIMEOUT_MS', 1000, 30_000),
+    MOVR_HEADERS_TIMEOUT_MS: milliseconds('MOVR_HEADERS_TIMEOUT_MS', 1000, 10_000),
+    MOVR_KEEP_ALIVE_TIMEOUT_MS: milliseconds('MOVR_KEEP_ALIVE_TIMEOUT_MS', 100, 5_000),
+    MOVR_MAX_CONNECTIONS: z.preprocess(blankAsUndefined, integer('MOVR_MAX_CONNECTIONS', 1, 1_000_000).default(2048)),
+    MOVR_MAX_CONNECTIONS_PER_CLIENT: z.preprocess(
+      blankAsUndefined,
+      integer('MOVR_MAX_CONNECTIONS_PER_CLIENT', 1, 1_000_000).default(256),
+    ),
+    MOVR_MAX_EVENT_LOOP_DELAY_MS: milliseconds('MOVR_MAX_EVENT_LOOP_DELAY_MS', 0, 1_000),
+    MOVR_SHUTDOWN_GRACE_MS: milliseconds('MOVR_SHUTDOWN_GRACE_MS', 0, 10_000),
+    MOVR_HOUSEKEEPING_INTERVAL_MS: milliseconds('MOVR_HOUSEKEEPING_INTERVAL_MS', 0, 5 * 60_000),
     MOVR_PRICE_LIST: z.preprocess(
       blankAsUndefined,
       z
@@ -90,6 +117,13 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.MOVR_INJECT_RETRY_ERRORS > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MOVR_INJECT_RETRY_ERRORS'],
+        message: 'MOVR_INJECT_RETRY_ERRORS is for tests and development: it cannot be set when NODE_ENV=production',
+      });
+    }
     if (env.NODE_ENV === 'production' && env.SECRET_KEY === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -126,6 +160,39 @@ export interface Config {
   readonly apiRateLimitPerMinute: number;
   /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
   readonly priceList: PriceList;
+  /** Connecting to the database gives up after this long (MOVR_DB_CONNECT_TIMEOUT_MS). */
+  readonly dbConnectTimeoutMs: number;
+  /** Statements are cancelled after this long, 0 = never (MOVR_DB_STATEMENT_TIMEOUT_MS). */
+  readonly dbStatementTimeoutMs: number;
+  /** Tests and development only: see TransactionSettings.injectRetryErrors. */
+  readonly injectRetryErrors: number;
+  /** A request (headers and body) must arrive within this long, else 408 and the connection is closed. */
+  readonly requestTimeoutMs: number;
+  /** The request headers must arrive within this long. */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections one server process holds at most; more are refused. */
+  readonly maxConnections: number;
+  /** Connections one client address holds at most; more are closed at once. */
+  readonly maxConnectionsPerClient: number;
+  /** Requests are shed with 503 while the event loop lags more than this (0: never). */
+  readonly maxEventLoopDelayMs: number;
+  /** On SIGTERM, in-flight requests get this long to finish. */
+  readonly shutdownGraceMs: number;
+  /** How often expired idempotency keys and API tokens are purged (0: never). */
+  readonly housekeepingIntervalMs: number;
+}
+
+/** How to open the configured database. */
+export function databaseOptions(config: Config): OpenOptions {
+  return {
+    poolSize: config.poolSize,
+    transactionMaxAttempts: config.transactionMaxAttempts,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    injectRetryErrors: config.injectRetryErrors,
+  };
 }
 
 export class ConfigError extends Error {
@@ -167,6 +234,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     transactionMaxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
     apiRateLimitPerMinute: e.MOVR_API_RATE_LIMIT,
     priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
+    dbConnectTimeoutMs: e.MOVR_DB_CONNECT_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.MOVR_DB_STATEMENT_TIMEOUT_MS,
+    injectRetryErrors: e.MOVR_INJECT_RETRY_ERRORS,
+    requestTimeoutMs: e.MOVR_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: Math.min(e.MOVR_HEADERS_TIMEOUT_MS, e.MOVR_REQUEST_TIMEOUT_MS),
+    keepAliveTimeoutMs: e.MOVR_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MOVR_MAX_CONNECTIONS,
+    maxConnectionsPerClient: e.MOVR_MAX_CONNECTIONS_PER_CLIENT,
+    maxEventLoopDelayMs: e.MOVR_MAX_EVENT_LOOP_DELAY_MS,
+    shutdownGraceMs: e.MOVR_SHUTDOWN_GRACE_MS,
+    housekeepingIntervalMs: e.MOVR_HOUSEKEEPING_INTERVAL_MS,
   });
 }
 

@@ -2,12 +2,12 @@
 // `pglite:<dir>` / `pglite:memory` (embedded), `postgres://` (PostgreSQL or CockroachDB).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.ts';
+import { ConnectionLostError, SERIALIZATION_FAILURE, isConnectionError } from './errors.ts';
 import { TransactionStats } from './transaction-stats.ts';
 
 export type Schema = typeof schema;
@@ -22,7 +22,8 @@ export interface QueryResultHKT extends PgQueryResultHKT {
 }
 /** A Drizzle handle: the database itself or an open transaction. Domain functions take one. */
 export type Executor = PgDatabase<QueryResultHKT, Schema>;
-export type Transaction = PgTransaction<QueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** A Drizzle handle bound to one open transaction's connection. */
+export type Transaction = Executor;
 
 /** What a read takes: the database itself, or a transaction it is part of. */
 export type Queryable = Database | Executor;
@@ -42,17 +43,52 @@ export interface TransactionSettings {
   maxDelayMs: number;
   /** CockroachDB's client-side retry protocol (SAVEPOINT cockroach_restart). */
   savepointProtocol: boolean;
+  /**
+   * Test and development only (MOVR_INJECT_RETRY_ERRORS): the probability that a statement inside
+   * a read-write transaction fails with SQLSTATE 40001, in the first INJECTED_ATTEMPTS attempts
+   * of each transaction, as CockroachDB's inject_retry_errors_enabled does. 0: never.
+   */
+  injectRetryErrors: number;
+}
+
+/** Attempts of a transaction that may get injected retry errors; later ones never do. */
+export const INJECTED_ATTEMPTS = 3;
+
+/** How one attempt of a transaction runs (see Database.transaction). */
+export interface TransactionAttempt {
+  /** The probability, now, of an injected 40001 for a statement of the work (0: none). */
+  readonly injectRetryErrors: () => number;
+  /** Called right before COMMIT is sent: from then on, a lost connection leaves the outcome unknown. */
+  readonly beforeCommit: () => void;
+}
+
+/** Pool figures, for operators (pg pools only). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  /** Connections that failed while open (errors and unexpected ends) since the pool was opened. */
+  connectionErrors: number;
 }
 
 export interface Database {
   readonly kind: DatabaseKind;
   /** The URL with any password removed, for logs and messages. */
   readonly displayUrl: string;
+  /** Reads outside transactions. */
   readonly orm: Executor;
   readonly transactionSettings: TransactionSettings;
   readonly transactionStats: TransactionStats;
+  /**
+   * One attempt of a transaction on one connection: BEGIN ISOLATION LEVEL SERIALIZABLE, `work`,
+   * COMMIT; ROLLBACK when `work` throws. A connection that failed is discarded, never reused.
+   * Use runTransaction (transaction.ts), which retries; not this.
+   */
+  transaction<T>(work: (tx: Transaction) => Promise<T>, attempt: TransactionAttempt): Promise<T>;
   /** Runs one statement outside any transaction (DDL, health checks, bulk loads). */
   execute(sqlText: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Pool figures; undefined for the embedded database (one connection, no pool). */
+  poolStats(): PoolStats | undefined;
   /** Closes the connection or pool; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -64,7 +100,22 @@ export interface OpenOptions {
   savepointProtocol?: boolean;
   /** Name reported to the server (pg application_name). */
   applicationName?: string;
+  /** Give up connecting after this long (default 5 s). */
+  connectTimeoutMs?: number;
+  /**
+   * A statement that runs longer is cancelled by the server (statement_timeout), and one whose
+   * answer does not arrive 2 s after that is given up by the client, its connection discarded
+   * (a database that stopped answering). Default 15 s; 0 turns both off.
+   */
+  statementTimeoutMs?: number;
+  /** See TransactionSettings.injectRetryErrors. */
+  injectRetryErrors?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+/** How much longer than statement_timeout the client waits for an answer before it gives up. */
+const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
@@ -82,7 +133,32 @@ function transactionSettings(kind: DatabaseKind, options: OpenOptions): Transact
     baseDelayMs: 5,
     maxDelayMs: 1000,
     savepointProtocol: options.savepointProtocol ?? kind === 'cockroachdb',
+    injectRetryErrors: options.injectRetryErrors ?? 0,
   };
+}
+
+const BEGIN = 'BEGIN ISOLATION LEVEL SERIALIZABLE';
+
+/** An error as a driver would raise for a serialization failure, made up on purpose. */
+function injectedRetryError(): Error {
+  return Object.assign(new Error('restart transaction: TransactionRetryWithProtoRefreshError: injected by MOVR_INJECT_RETRY_ERRORS'), {
+    code: SERIALIZATION_FAILURE,
+  });
+}
+
+/** Where a connection's wrapper finds the attempt it serves (none outside transactions). */
+interface Injection {
+  attempt: TransactionAttempt | undefined;
+}
+
+/** A client whose query() fails with an injected 40001 with the current attempt's probability. */
+function injecting<C extends { query: (...args: never[]) => unknown }>(client: C, injection: Injection): C {
+  const wrapper = Object.create(client) as C;
+  wrapper.query = ((...args: never[]) => {
+    const probability = injection.attempt?.injectRetryErrors() ?? 0;
+    return probability > 0 && Math.random() < probability ? Promise.reject(injectedRetryError()) : client.query(...args);
+  }) as C['query'];
+  return wrapper;
 }
 
 async function openPglite(location: string, options: OpenOptions): Promise<Database> {
@@ -108,9 +184,20 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     orm,
     transactionSettings: transactionSettings('pglite', options),
     transactionStats: new TransactionStats(),
+    // PGlite is one connection: its transaction() runs one transaction at a time, exclusively.
+    transaction(work, attempt) {
+      return client.transaction(async (pgTx) => {
+        await pgTx.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+        const tx = drizzlePglite({ client: injecting(pgTx, { attempt }) as unknown as PGlite, schema }) as unknown as Transaction;
+        const result = await work(tx);
+        attempt.beforeCommit();
+        return result;
+      });
+    },
     async execute(sqlText, params) {
       return (await client.query<Record<string, unknown>>(sqlText, params)).rows;
     },
+    poolStats: () => undefined,
     close: once(async () => {
       try {
         await client.close();
@@ -121,15 +208,50 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
   };
 }
 
+/** What a pooled connection carries for transactions: its Drizzle handle and injection state. */
+interface ConnectionState {
+  readonly tx: Transaction;
+  readonly injection: Injection;
+  /** Set when the connection failed or ended: it is not used again. */
+  broken: boolean;
+}
+
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'movr',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    ...(statementTimeoutMs > 0
+      ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS }
+      : {}),
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  const connections = new WeakMap<pg.PoolClient, ConnectionState>();
+  let connectionErrors = 0;
+  // Every connection the pool ever opens gets a listener: a connection that dies, idle or
+  // checked out, is counted and marked, never an unhandled 'error' that kills the process.
+  pool.on('connect', (client) => {
+    const injection: Injection = { attempt: undefined };
+    const state: ConnectionState = {
+      tx: drizzlePg({ client: injecting(client, injection), schema }) as unknown as Transaction,
+      injection,
+      broken: false,
+    };
+    connections.set(client, state);
+    const markBroken = () => {
+      if (!state.broken) connectionErrors++;
+      state.broken = true;
+    };
+    client.on('error', markBroken);
+    client.on('end', () => {
+      state.broken = true;
+    });
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection: its own listener counted it; the pool replaces it.
+  });
   let version: string;
   try {
     const result = await pool.query<{ version: string }>('SELECT version() AS version');
@@ -146,9 +268,39 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     orm,
     transactionSettings: transactionSettings(kind, options),
     transactionStats: new TransactionStats(),
+    async transaction(work, attempt) {
+      const client = await pool.connect();
+      const state = connections.get(client);
+      let failure: unknown;
+      try {
+        if (!state) throw new Error('a pooled connection without its state');
+        await client.query(BEGIN);
+        state.injection.attempt = attempt;
+        const result = await work(state.tx);
+        state.injection.attempt = undefined;
+        // A connection known to be gone never received the COMMIT: the outcome is certain.
+        if (state.broken) throw new ConnectionLostError();
+        attempt.beforeCommit();
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        failure = error;
+        if (state && !state.broken && !isConnectionError(error)) {
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+            failure = rollbackError;
+          });
+        }
+        throw error;
+      } finally {
+        if (state) state.injection.attempt = undefined;
+        const discard = state?.broken || isConnectionError(failure);
+        client.release(discard ? (failure instanceof Error ? failure : new ConnectionLostError()) : undefined);
+      }
+    },
     async execute(sqlText, params) {
       return (await pool.query<Record<string, unknown>>(sqlText, params)).rows;
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, connectionErrors }),
     close: once(() => pool.end()),
   };
 }

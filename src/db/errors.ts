@@ -50,3 +50,49 @@ export class TransactionRetriesExhaustedError extends Error {
     this.name = 'TransactionRetriesExhaustedError';
   }
 }
+
+/** SQLSTATE class 08 (connection exception) and the shutdowns of class 57 (the server went away). */
+const CONNECTION_STATES = /^(08...|57P0[1-3])$/;
+/** Node's socket errors. */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN', 'EAI_AGAIN']);
+/** What node-postgres and pg-pool say when a connection is gone, could not be made, or stopped answering. */
+const CONNECTION_MESSAGES =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout|Connection ended|connection lost|Client was closed/i;
+
+/**
+ * Did the connection fail, rather than the statement? A lost, refused or silent connection, or a
+ * server shutting down: the database may well be fine a moment later. Looks through wrapping.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (e instanceof ConnectionLostError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_STATES.test(code) || SOCKET_CODES.has(code))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.test(message) && sqlState(e) === undefined) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** The transaction's connection was found broken before COMMIT was sent: nothing was committed. */
+export class ConnectionLostError extends Error {
+  constructor() {
+    super('The database connection was lost before the transaction committed');
+    this.name = 'ConnectionLostError';
+  }
+}
+
+/** The database could not be reached (or kept failing) through every attempt of a transaction. */
+export class DatabaseUnavailableError extends Error {
+  constructor(
+    readonly transactionName: string,
+    options: { cause: unknown },
+  ) {
+    super(`The database could not be reached for transaction "${transactionName}"`, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** SQLSTATE 57014: a statement ran past statement_timeout and was cancelled. */
+export const QUERY_CANCELED = '57014';

@@ -3,27 +3,33 @@
 // - SERIALIZABLE isolation on every database.
 // - On a serialization conflict (SQLSTATE 40001) the whole callback runs again, so application
 //   logic re-reads what it decided on, after a capped exponential backoff with full jitter.
+// - A connection that broke before COMMIT was sent is discarded and the transaction runs again
+//   on another one, like a conflict; after the last attempt that is DatabaseUnavailableError.
 // - On CockroachDB the client-side retry protocol is used: SAVEPOINT cockroach_restart, and on
 //   40001 ROLLBACK TO SAVEPOINT (the transaction keeps its place in line), RELEASE to commit.
 // - SQLSTATE 40003, or a connection lost while committing, means the commit may or may not have
 //   happened: that surfaces as AmbiguousCommitError and is never retried blindly.
+// See docs/decisions/0002-transactions-and-retries.md.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import type { Database, Transaction, TransactionSettings } from './connect.ts';
+import { type Database, INJECTED_ATTEMPTS, type Transaction, type TransactionAttempt, type TransactionSettings } from './connect.ts';
 import {
   AmbiguousCommitError,
+  DatabaseUnavailableError,
   SERIALIZATION_FAILURE,
   STATEMENT_COMPLETION_UNKNOWN,
   TransactionRetriesExhaustedError,
+  isConnectionError,
   sqlState,
 } from './errors.ts';
 
 export type TransactionWork<T> = (tx: Transaction) => Promise<T>;
 
 /**
- * Runs `work` in a SERIALIZABLE transaction, retrying it whole on serialization conflicts.
- * `name` identifies the transaction in retry statistics. Errors thrown by `work` roll the
- * transaction back and reach the caller unchanged.
+ * Runs `work` in a SERIALIZABLE transaction, retrying it whole on serialization conflicts and
+ * on connections lost before COMMIT. `name` identifies the transaction in retry statistics.
+ * Errors thrown by `work` roll the transaction back and reach the caller unchanged. `work` may
+ * run several times: it must do nothing outside the transaction and keep no state across runs.
  */
 export async function runTransaction<T>(
   db: Database,
@@ -32,50 +38,57 @@ export async function runTransaction<T>(
   overrides: Partial<TransactionSettings> = {},
 ): Promise<T> {
   const settings = { ...db.transactionSettings, ...overrides };
-  let attempts = 0;
+  const stats = db.transactionStats;
+  const run = { attempts: 0, committing: false };
+  const attempt: TransactionAttempt = {
+    injectRetryErrors: () => (run.attempts <= INJECTED_ATTEMPTS ? settings.injectRetryErrors : 0),
+    beforeCommit: () => {
+      run.committing = true;
+    },
+  };
+
+  /** CockroachDB's protocol: on 40001, ROLLBACK TO SAVEPOINT and run the work again; RELEASE commits. */
+  const withSavepoint: TransactionWork<T> = async (tx) => {
+    await tx.execute(sql`SAVEPOINT cockroach_restart`);
+    for (;;) {
+      try {
+        const value = await work(tx);
+        run.committing = true;
+        await tx.execute(sql`RELEASE SAVEPOINT cockroach_restart`);
+        return value;
+      } catch (error) {
+        if (!isSerializationFailure(error) || run.attempts >= settings.maxAttempts) throw error;
+        run.committing = false;
+        stats.recordRetry(name);
+        await tx.execute(sql`ROLLBACK TO SAVEPOINT cockroach_restart`);
+        await sleep(backoffDelay(settings, run.attempts));
+        run.attempts++;
+      }
+    }
+  };
+
   for (;;) {
-    let committing = false;
+    run.committing = false;
+    run.attempts++;
     try {
-      const result = await db.orm.transaction(
-        async (tx) => {
-          if (!settings.savepointProtocol) {
-            attempts++;
-            const value = await work(tx);
-            committing = true;
-            return value;
-          }
-          await tx.execute(sql`SAVEPOINT cockroach_restart`);
-          for (;;) {
-            attempts++;
-            try {
-              const value = await work(tx);
-              committing = true;
-              await tx.execute(sql`RELEASE SAVEPOINT cockroach_restart`);
-              return value;
-            } catch (error) {
-              if (!isSerializationFailure(error) || attempts >= settings.maxAttempts) throw error;
-              committing = false;
-              db.transactionStats.recordRetry(name);
-              await tx.execute(sql`ROLLBACK TO SAVEPOINT cockroach_restart`);
-              await sleep(backoffDelay(settings, attempts));
-            }
-          }
-        },
-        { isolationLevel: 'serializable' },
-      );
-      db.transactionStats.recordCommit(name);
+      const result = await db.transaction(settings.savepointProtocol ? withSavepoint : work, attempt);
+      stats.recordCommit(name);
       return result;
     } catch (error) {
-      if (isSerializationFailure(error) && attempts < settings.maxAttempts) {
-        db.transactionStats.recordRetry(name);
-        await sleep(backoffDelay(settings, attempts));
+      const conflict = isSerializationFailure(error);
+      if ((conflict || (!run.committing && isConnectionError(error))) && run.attempts < settings.maxAttempts) {
+        if (conflict) stats.recordRetry(name);
+        else stats.recordReconnect(name);
+        await sleep(backoffDelay(settings, run.attempts));
         continue;
       }
-      db.transactionStats.recordFailure(name);
-      if (sqlState(error) === STATEMENT_COMPLETION_UNKNOWN || (committing && isConnectionFailure(error))) {
+      stats.recordFailure(name);
+      if (sqlState(error) === STATEMENT_COMPLETION_UNKNOWN || (run.committing && isConnectionError(error))) {
+        stats.recordAmbiguous(name);
         throw new AmbiguousCommitError(name, { cause: error });
       }
-      if (isSerializationFailure(error)) throw new TransactionRetriesExhaustedError(name, attempts, { cause: error });
+      if (conflict) throw new TransactionRetriesExhaustedError(name, run.attempts, { cause: error });
+      if (isConnectionError(error)) throw new DatabaseUnavailableError(name, { cause: error });
       throw error;
     }
   }
@@ -83,12 +96,6 @@ export async function runTransaction<T>(
 
 export function isSerializationFailure(error: unknown): boolean {
   return sqlState(error) === SERIALIZATION_FAILURE;
-}
-
-/** The connection, not the statement, failed: no SQLSTATE at all, or class 08 (connection exception). */
-function isConnectionFailure(error: unknown): boolean {
-  const state = sqlState(error);
-  return state === undefined || state.startsWith('08');
 }
 
 /** Full jitter: a random delay up to the capped exponential bound, so retries spread out. */

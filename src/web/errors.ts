@@ -12,7 +12,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import Negotiator from 'negotiator';
-import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
+import {
+  AmbiguousCommitError,
+  DatabaseUnavailableError,
+  QUERY_CANCELED,
+  TransactionRetriesExhaustedError,
+  isConnectionError,
+  sqlState,
+} from '../db/errors.ts';
 import {
   DOMAIN_ERRORS,
   DOMAIN_ERROR_CODES,
@@ -51,6 +58,9 @@ export interface HttpProblem {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** When to try again after the database could not be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /** The message of a request that failed its route's schema. */
 const INVALID_INPUT = 'Some of the input is not valid.';
 
@@ -77,10 +87,15 @@ export const HTTP_ERRORS = {
     message: 'Something went wrong on our side. Please try again; if it keeps happening, quote the request id.',
   },
   outcome_unknown: {
-    status: 500,
-    message: 'We could not confirm whether your change was saved. Please check before trying again.',
+    status: 503,
+    message:
+      'We could not confirm whether your change was saved. Sending the same request again with the same ' +
+      'Idempotency-Key is safe; without one, check before trying again.',
   },
   busy: { status: 503, message: 'MovR is busy right now. Please try again in a moment.' },
+  database_unavailable: { status: 503, message: 'MovR cannot reach its database right now. Please try again in a moment.' },
+  overloaded: { status: 503, message: 'MovR is overloaded right now. Please try again in a moment.' },
+  shutting_down: { status: 503, message: 'This MovR server is restarting. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
@@ -102,13 +117,22 @@ export interface ErrorBody {
 }
 
 /** The generic code and message of a status that Fastify or a plugin answered on its own. */
+/** Codes of particular situations, not the generic code of their status. */
+const SITUATION_CODES: ReadonlySet<HttpErrorCode> = new Set([
+  'csrf_invalid',
+  'outcome_unknown',
+  'busy',
+  'database_unavailable',
+  'overloaded',
+  'shutting_down',
+]);
+
 const GENERIC_BY_STATUS = new Map<number, { code: ErrorCode; message: string }>();
 for (const code of ['not_found', 'forbidden', 'conflict'] as const) {
   GENERIC_BY_STATUS.set(statusOfCode(code), { code, message: errorMessage(code) });
 }
 for (const [code, { status, message }] of Object.entries(HTTP_ERRORS) as [HttpErrorCode, { status: number; message: string }][]) {
-  // Codes of particular situations, not of a status.
-  if (code !== 'csrf_invalid' && code !== 'outcome_unknown' && code !== 'busy') GENERIC_BY_STATUS.set(status, { code, message });
+  if (!SITUATION_CODES.has(code)) GENERIC_BY_STATUS.set(status, { code, message });
 }
 
 function genericProblem(status: number): { code: ErrorCode; message: string } {
@@ -196,7 +220,11 @@ export function problemFor(error: unknown): HttpProblem {
     return { status: 400, code: 'validation_failed', message: 'The text contains characters that cannot be stored (such as NUL).' };
   }
   if (error instanceof TransactionRetriesExhaustedError) return httpProblem('busy', { headers: { 'retry-after': '1' } });
-  if (error instanceof AmbiguousCommitError) return httpProblem('outcome_unknown');
+  if (error instanceof AmbiguousCommitError) return httpProblem('outcome_unknown', { headers: { 'retry-after': '1' } });
+  if (error instanceof DatabaseUnavailableError || isConnectionError(error) || sqlState(error) === QUERY_CANCELED) {
+    // The database is down, unreachable, or did not answer within the statement timeout.
+    return httpProblem('database_unavailable', { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
+  }
   const status = statusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, body too large, unsupported content type, …) and
@@ -269,7 +297,7 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
   const path = decodePath(request.url.split('?', 1)[0] ?? '/');
   const page = problem.status === 404 ? 'not-found' : 'error';
   const data = {
-    title: problem.status === 404 ? 'Page not found' : problem.status >= 500 ? 'Something went wrong' : 'That did not work',
+    title: problem.status === 404 ? 'Page not found' : problem.status === 503 ? 'Back in a moment' : problem.status >= 500 ? 'Something went wrong' : 'That did not work',
     problem,
     path,
     requestId: problem.status >= 500 ? request.id : undefined,

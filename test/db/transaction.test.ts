@@ -49,7 +49,7 @@ describeEachDatabase(
       });
       expect(value).toBe('done');
       expect((await t.db.execute('SELECT value FROM test_counters WHERE id = 1'))[0]?.value).toBe(5);
-      expect(t.db.transactionStats.get('happy')).toEqual({ commits: 1, retries: 0, failures: 0 });
+      expect(t.db.transactionStats.get('happy')).toEqual({ commits: 1, retries: 0, reconnects: 0, failures: 0, ambiguous: 0 });
     });
 
     for (const savepointProtocol of [false, true]) {
@@ -73,7 +73,7 @@ describeEachDatabase(
         expect(result).toBe(1);
         const notes = await t.db.execute('SELECT note FROM test_events');
         expect(notes).toEqual([{ note: 'attempt 3' }]);
-        expect(t.db.transactionStats.get(name)).toEqual({ commits: 1, retries: 2, failures: 0 });
+        expect(t.db.transactionStats.get(name)).toEqual({ commits: 1, retries: 2, reconnects: 0, failures: 0, ambiguous: 0 });
       });
 
       it(`gives up after the maximum number of attempts and commits nothing (${protocol})`, async () => {
@@ -93,7 +93,7 @@ describeEachDatabase(
         await expect(attempt).rejects.toMatchObject({ attempts: 4 });
         expect(calls).toBe(4);
         expect(await countRows(t.db.orm, 'test_events')).toBe(0);
-        expect(t.db.transactionStats.get(name)).toEqual({ commits: 0, retries: 3, failures: 1 });
+        expect(t.db.transactionStats.get(name)).toEqual({ commits: 0, retries: 3, reconnects: 0, failures: 1, ambiguous: 0 });
       });
 
       it(`surfaces 40003 as an ambiguous commit and never retries it (${protocol})`, async () => {
@@ -123,7 +123,7 @@ describeEachDatabase(
       await expect(attempt).rejects.toBeInstanceOf(NoBikesLeft);
       expect(calls).toBe(1);
       expect((await t.db.execute('SELECT value FROM test_counters WHERE id = 1'))[0]?.value).toBe(0);
-      expect(t.db.transactionStats.get('app-error')).toEqual({ commits: 0, retries: 0, failures: 1 });
+      expect(t.db.transactionStats.get('app-error')).toEqual({ commits: 0, retries: 0, reconnects: 0, failures: 1, ambiguous: 0 });
     });
 
     it('applies concurrent read-modify-write transactions on one row exactly once each', async () => {

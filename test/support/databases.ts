@@ -13,6 +13,8 @@ import { TABLE_NAMES_CHILDREN_FIRST } from '../../src/db/schema.ts';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
+const INJECT_RETRY_ERRORS = Number(process.env.MOVR_INJECT_RETRY_ERRORS ?? 0) || 0;
+
 export interface TestDatabase {
   readonly kind: TestDatabaseKind;
   /** The open database; available inside tests and hooks. */
@@ -27,8 +29,10 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(
   kind: TestDatabaseKind,
-  options: OpenOptions & { migrated?: boolean } = {},
+  openOptions: OpenOptions & { migrated?: boolean } = {},
 ): Promise<{ db: Database; url: string; destroy: () => Promise<void> }> {
+  // MOVR_INJECT_RETRY_ERRORS=0.2 npm test: every transaction of the suite meets injected 40001s.
+  const options = { injectRetryErrors: INJECT_RETRY_ERRORS, ...openOptions };
   const migrated = options.migrated ?? true;
   if (kind === 'pglite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'movr-pglite-'));
@@ -108,7 +112,12 @@ export function describeEachDatabase(
   }
 }
 
-/** Empties every MovR table (children first), keeping the schema. */
-export async function emptyTables(db: Database): Promise<void> {
-  for (const table of TABLE_NAMES_CHILDREN_FIRST) await db.execute(`DELETE FROM ${table}`);
+/**
+ * Empties every MovR table (children first), keeping the schema, and the tables in `keep`
+ * (e.g. users and user_credentials, so users signed up once can be reused).
+ */
+export async function emptyTables(db: Database, options: { keep?: readonly string[] } = {}): Promise<void> {
+  for (const table of TABLE_NAMES_CHILDREN_FIRST) {
+    if (!options.keep?.includes(table)) await db.execute(`DELETE FROM ${table}`);
+  }
 }

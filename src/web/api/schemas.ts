@@ -126,7 +126,7 @@ const STATUS_MEANINGS: Readonly<Record<number, string>> = {
   415: 'A body that is not `application/json`.',
   429: 'Rate-limited; `Retry-After` says when to try again.',
   500: 'Something failed on the server; the body has the `requestId` to quote.',
-  503: 'The database is too busy; `Retry-After` says when to try again.',
+  503: 'Not now: the database is too contended or cannot be reached, the server is overloaded or restarting, or a commit could not be confirmed (`outcome_unknown`: retrying with the same `Idempotency-Key` is safe). `Retry-After` says when to try again.',
 };
 
 /** Every error code answered with a status, e.g. 409 → vehicle_unavailable, ride_already_open, … */
