@@ -21,18 +21,17 @@ import { loadMigrations } from '../../src/db/migrate.ts';
 import {
   type RegionsOptions,
   RegionsError,
-  applyRegions,
-  checkInstanceRegion,
-  cockroachVersion,
   formatRegionsScript,
   partitionName,
   quoteIdent,
   quoteLiteral,
   regionCaseExpression,
-  regionsCommand,
   regionsStatements,
-  unmappedCities,
 } from '../../src/db/regions.ts';
+import { applyRegions, cockroachVersion, unmappedCities } from '../../src/db/regions-apply.ts';
+import { checkInstanceRegion } from '../../src/db/instance-region.ts';
+import type { CliContext } from '../../src/cli/common.ts';
+import { runCli } from '../../src/cli/index.ts';
 import * as schema from '../../src/db/schema.ts';
 import { CITY_KEYED_TABLES, CITY_LED_INDEXES, GLOBAL_TABLES } from '../../src/db/schema.ts';
 import { asOfSystemTime } from '../../src/db/follower-reads.ts';
@@ -44,6 +43,7 @@ import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { insertPromoCode, newUser } from '../movr/fixtures.ts';
 import { TEST_CITIES } from '../support/factories.ts';
+import { testConfig } from '../support/config.ts';
 
 const GOLDEN_DIR = new URL('./golden/', import.meta.url);
 const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
@@ -78,6 +78,33 @@ function statementsOf(script: string): string[] {
 
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const cityList = (names: readonly string[]) => names.map((n) => quoteLiteral(n)).join(', ');
+
+/**
+ * Runs `movr db regions <args>` in this process with the region map given; `open` stands in for
+ * opening the database. What it wrote, its exit code and how often it opened a database.
+ */
+async function regionsCommand(
+  args: string[],
+  options: { regionMap?: RegionMap; databaseUrl?: string; open?: () => Promise<Database> } = {},
+) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let opened = 0;
+  const config = { ...testConfig({ DATABASE_URL: options.databaseUrl ?? 'pglite:memory' }), regionMap: options.regionMap ?? DEFAULT_REGION_MAP };
+  const context: CliContext = {
+    config: () => config,
+    open: async () => {
+      opened++;
+      if (!options.open) throw new Error('--print must not connect');
+      return options.open();
+    },
+    out: (text) => void out.push(text),
+    err: (text) => void err.push(text),
+    exitCode: 0,
+  };
+  const code = await runCli(['db', 'regions', ...args], context);
+  return { code, out, err, opened };
+}
 
 /** [city, region] pairs that a CASE expression of the generated form maps to. */
 function evaluateCase(expression: string, city: string): string | undefined {
@@ -353,14 +380,7 @@ describeEachDatabase('geo-partitioning against a migrated database', (t) => {
       },
       close: async () => {},
     };
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await regionsCommand(['--apply'], {
-      config: { regionMap: DEFAULT_REGION_MAP, databaseUrl: t.url },
-      open: async () => handle,
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-    });
+    const { code, out, err } = await regionsCommand(['--apply'], { databaseUrl: t.url, open: async () => handle });
     expect(code).toBe(1);
     expect(out).toEqual([]);
     expect(executed).toEqual([]);
@@ -432,6 +452,7 @@ describeEachDatabase(
       });
       expect(attempts).toBe(2);
       expect(t.db.transactionStats.get('start_ride')).toEqual({
+        ...before,
         commits: before.commits + 1,
         retries: before.retries + 1,
         failures: before.failures,
@@ -640,21 +661,9 @@ describe('movr db regions --apply (on a simulated CockroachDB)', () => {
 });
 
 describe('the movr db regions command', () => {
-  function run(args: string[], regionMap: RegionMap = DEFAULT_REGION_MAP, db?: Database) {
-    const out: string[] = [];
-    const err: string[] = [];
-    let opened = 0;
-    const result = regionsCommand(args, {
-      config: { regionMap, databaseUrl: 'pglite:memory' },
-      open: async () => {
-        opened++;
-        if (!db) throw new Error('--print must not connect');
-        return db;
-      },
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-    });
-    return result.then((code) => ({ code, out: out.join(''), err: err.join(''), opened }));
+  async function run(args: string[], regionMap: RegionMap = DEFAULT_REGION_MAP, db?: Database) {
+    const result = await regionsCommand(args, { regionMap, ...(db ? { open: async () => db } : {}) });
+    return { ...result, out: result.out.join(''), err: result.err.join('') };
   }
 
   it('--print writes the REGIONAL BY ROW script without connecting', async () => {

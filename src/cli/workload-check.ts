@@ -1,0 +1,29 @@
+// `movr workload check`: one query per invariant of the data; exit code 1 if any fails.
+import { Command } from 'commander';
+import type { Database } from '../db/connect.ts';
+import { checkInvariants, formatCheck } from '../workload/check.ts';
+import { type CliContext, EXIT_FAILURE, dbOption } from './common.ts';
+
+export function workloadCheckCommand(context: CliContext): Command {
+  return new Command('check')
+    .description('Check the invariants of the data; exit code 1 if any fails')
+    .addOption(dbOption())
+    .action((flags: { db?: string }) => workloadCheck(context, flags.db));
+}
+
+async function workloadCheck(context: CliContext, url: string | undefined): Promise<void> {
+  const db = await context.open(url);
+  try {
+    context.out(`Checking ${db.displayUrl}\n`);
+    await reportInvariants(context, db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Checks the invariants and prints the result; a violation makes the exit code 1. */
+export async function reportInvariants(context: CliContext, db: Database, before = ''): Promise<void> {
+  const result = await checkInvariants(db);
+  context.out(`${before}${formatCheck(result)}\n`);
+  if (!result.ok) context.exitCode = EXIT_FAILURE;
+}

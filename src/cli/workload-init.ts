@@ -1,0 +1,97 @@
+// `movr workload init`: loads the MovR data set, with the CockroachDB movr workload's defaults.
+import { Command, Option } from 'commander';
+import { migrate } from '../db/migrate.ts';
+import { DEFAULT_INIT_OPTIONS, type InitOptions, type InitResult, initWorkload } from '../workload/init.ts';
+import { terminalProgress } from '../workload/progress.ts';
+import {
+  type CliContext,
+  UsageError,
+  currentHour,
+  dbOption,
+  printDemoAccounts,
+  wholeNumberOption,
+} from './common.ts';
+
+interface InitFlags {
+  db?: string;
+  seed: number;
+  numUsers: number;
+  numVehicles: number;
+  numRides: number;
+  numHistories: number;
+  numPromoCodes: number;
+  baseTime?: Date;
+  drop?: boolean;
+}
+
+export function workloadInitCommand(context: CliContext): Command {
+  const d = DEFAULT_INIT_OPTIONS;
+  return new Command('init')
+    .summary('Load the MovR data set')
+    .description(
+      'Load the MovR data set; refuses a database that already holds MovR data unless --drop ' +
+        '(exit code 1 with the fix)',
+    )
+    .addOption(dbOption('Database (default: DATABASE_URL, else the embedded database)'))
+    .addOption(wholeNumberOption('--seed <n>', 'Random seed', d.seed))
+    .addOption(wholeNumberOption('--num-users <n>', 'Users', d.numUsers))
+    .addOption(wholeNumberOption('--num-vehicles <n>', 'Vehicles', d.numVehicles))
+    .addOption(wholeNumberOption('--num-rides <n>', 'Rides', d.numRides))
+    .addOption(wholeNumberOption('--num-histories <n>', 'Vehicle location history points', d.numHistories))
+    .addOption(wholeNumberOption('--num-promo-codes <n>', 'Promo codes', d.numPromoCodes))
+    .addOption(
+      new Option('--base-time <iso>', 'Time the data set is generated relative to (default: this hour)').argParser(isoDate),
+    )
+    .option('--drop', 'Replace any MovR data already in the database')
+    .action((flags: InitFlags) => workloadInit(context, flags));
+}
+
+function isoDate(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--base-time must be an ISO date, got "${value}"`);
+  return date;
+}
+
+function initOptions(flags: InitFlags, context: CliContext): Omit<InitOptions, 'demoPasswords'> {
+  return {
+    seed: flags.seed,
+    numUsers: flags.numUsers,
+    numVehicles: flags.numVehicles,
+    numRides: flags.numRides,
+    numHistories: flags.numHistories,
+    numPromoCodes: flags.numPromoCodes,
+    drop: flags.drop === true,
+    baseTime: flags.baseTime ?? currentHour(),
+    regions: context.config().regionMap,
+  };
+}
+
+async function workloadInit(context: CliContext, flags: InitFlags): Promise<void> {
+  const options = initOptions(flags, context);
+  const db = await context.open(flags.db);
+  const progress = terminalProgress(process.stderr);
+  try {
+    await migrate(db);
+    // The embedded demo keeps well-known passwords; a shared server gets fresh random ones.
+    // A database that holds MovR data already is a MovrDataExistsError that says to pass --drop.
+    const result = await initWorkload(db, {
+      ...options,
+      demoPasswords: db.kind === 'pglite' ? 'fixed' : 'random',
+      progress: progress.update,
+    }).finally(() => progress.finish());
+    printLoaded(context, db.displayUrl, result);
+  } finally {
+    await db.close();
+  }
+}
+
+function printLoaded(context: CliContext, where: string, result: InitResult): void {
+  const perTable = Object.entries(result.rows)
+    .map(([table, rows]) => `${table} ${rows}`)
+    .join(', ');
+  context.out(
+    `Loaded ${result.totalRows} rows into ${where} in ${result.seconds.toFixed(1)} s ` +
+      `(${Math.round(result.rowsPerSecond)} rows/s): ${perTable}\n`,
+  );
+  printDemoAccounts(context, result);
+}
