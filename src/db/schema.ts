@@ -204,6 +204,8 @@ export const apiTokens = pgTable(
   },
   (t) => [
     primaryKey({ name: 'api_tokens_pkey', columns: [t.city, t.userId, t.id] }),
+    // Housekeeping finds expired tokens without a scan.
+    index('api_tokens_expires_at').on(t.expiresAt),
     foreignKey({ name: 'api_tokens_user_fk', columns: [t.city, t.userId], foreignColumns: [users.city, users.id] }).onDelete(
       'cascade',
     ),
@@ -229,6 +231,8 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [
     primaryKey({ name: 'idempotency_keys_pkey', columns: [t.city, t.userId, t.key] }),
+    // Housekeeping finds expired keys without a scan.
+    index('idempotency_keys_expires_at').on(t.expiresAt),
     foreignKey({
       name: 'idempotency_keys_user_fk',
       columns: [t.city, t.userId],

@@ -30,6 +30,7 @@ import { authPlugin } from './plugins/auth.ts';
 import { contextPlugin } from './plugins/context.ts';
 import { csrfPlugin } from './plugins/csrf.ts';
 import { pagesPlugin } from './plugins/pages.ts';
+import { protectedServerFactory, protectionPlugin } from './plugins/protection.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { sessionsPlugin } from './plugins/sessions.ts';
 
@@ -64,6 +65,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId: () => randomUUID(),
     // In-flight requests finish on close; idle keep-alive connections are closed at once.
     forceCloseConnections: 'idle',
+    // Requests during shutdown get the app's own 503 (plugins/protection.ts).
+    return503OnClosing: false,
+    serverFactory: protectedServerFactory(config),
     // Malformed %-escapes and over-long path parameters: the API's error shape (errors.ts).
     frameworkErrors: handleFrameworkError,
   });
@@ -121,6 +125,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // Each names the plugins it needs, so a wrong order fails at start-up.
   await app.register(contextPlugin, { config, db, secretKey: options.secretKey });
+  await app.register(protectionPlugin);
   await app.register(sessionsPlugin);
   await app.register(authPlugin);
   await app.register(csrfPlugin);

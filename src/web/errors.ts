@@ -33,6 +33,7 @@ import {
 } from '../movr/errors.ts';
 import { logOut } from './plugins/auth.ts';
 import { pageContext } from './plugins/pages.ts';
+import { OVERLOAD_RETRY_AFTER_SECONDS, OverloadedError, ShuttingDownError } from './plugins/protection.ts';
 
 /** The HTTP status of each kind of DomainError. */
 export const STATUS_BY_DOMAIN_KIND: Readonly<Record<DomainErrorKind, number>> = Object.freeze({
@@ -219,6 +220,10 @@ export function problemFor(error: unknown): HttpProblem {
     // e.g. a NUL character: PostgreSQL cannot store it in text, so it is the input's fault.
     return { status: 400, code: 'validation_failed', message: 'The text contains characters that cannot be stored (such as NUL).' };
   }
+  if (error instanceof OverloadedError) {
+    return httpProblem('overloaded', { headers: { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) } });
+  }
+  if (error instanceof ShuttingDownError) return httpProblem('shutting_down', { headers: { 'retry-after': '1', connection: 'close' } });
   if (error instanceof TransactionRetriesExhaustedError) return httpProblem('busy', { headers: { 'retry-after': '1' } });
   if (error instanceof AmbiguousCommitError) return httpProblem('outcome_unknown', { headers: { 'retry-after': '1' } });
   if (error instanceof DatabaseUnavailableError || isConnectionError(error) || sqlState(error) === QUERY_CANCELED) {
@@ -366,11 +371,14 @@ export const errorsPlugin = fp(
         return reply.flash('info', ACCOUNT_GONE).redirect('/login', 303);
       }
       const problem = problemFor(error);
-    if (problem.status >= 500) {
-      request.log.error({ err: error, code: problem.code }, 'request failed');
-    } else {
-      request.log.info({ status: problem.status, code: problem.code }, problem.message);
-    }
+      if (problem.code === 'internal_error') {
+        request.log.error({ err: error, code: problem.code }, 'request failed');
+      } else if (problem.status >= 500) {
+        // Unavailable for now (database, load, shutdown): worth a warning, not a stack.
+        request.log.warn({ status: problem.status, code: problem.code, reason: (error as Error).message }, problem.message);
+      } else {
+        request.log.info({ status: problem.status, code: problem.code }, problem.message);
+      }
       return sendProblem(request, reply, problem);
     });
     app.setNotFoundHandler(async (request, reply) => sendProblem(request, reply, NOT_FOUND));

@@ -1,15 +1,17 @@
-// Runs the web application: listens, and shuts down gracefully on SIGTERM or SIGINT.
+// Runs the web application: listens, keeps house, and shuts down gracefully on SIGTERM or SIGINT.
 //
-// On the first signal the server stops accepting connections, lets in-flight requests finish
-// (fastify.close()), closes the database and exits 0. A second signal, or shutdown taking longer
-// than SHUTDOWN_TIMEOUT_MS, exits 1 at once.
-import type { FastifyInstance } from 'fastify';
+// On the first signal the server stops accepting connections and closes idle keep-alive
+// connections; a request that still arrives on a kept-alive connection gets 503 shutting_down
+// with Connection: close; requests in flight get MOVR_SHUTDOWN_GRACE_MS to finish. Any still
+// running then are logged and cut, the database is closed, and the process exits 0. A second
+// signal exits 1 at once. See docs/reliability.md.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
+import { purgeExpired } from '../movr/housekeeping.ts';
 import { buildApp } from './app.ts';
 import { resolveSecretKey } from './secret-key.ts';
 
-export const SHUTDOWN_TIMEOUT_MS = 10_000;
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface RunningServer {
@@ -18,7 +20,7 @@ export interface RunningServer {
   url: string;
   /**
    * Stops the server the way a signal does, without exiting: no new connections, in-flight
-   * requests finish, then the database is closed. Idempotent.
+   * requests finish (or are cut after the grace period), then the database is closed. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -31,6 +33,8 @@ export interface StartServerOptions {
   beforeListen?: (app: FastifyInstance) => void | Promise<void>;
   /** Fastify's logger option (see buildApp); by default from config. */
   logger?: boolean | object;
+  /** Installs the SIGTERM/SIGINT handlers that shut down and exit (default true). */
+  handleSignals?: boolean;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -43,30 +47,84 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       secretKey: resolveSecretKey(config),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
+    const inFlight = trackRequests(app);
     await options.beforeListen?.(app);
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `socket bound to ${address}` });
+    return running(app, config, db, inFlight, options.handleSignals ?? true);
   } catch (error) {
     // Could not start (e.g. the port is taken): release everything, the database included.
     await app?.close().catch(() => {});
     await db.close().catch(() => {});
     throw error;
   }
-  return running(app, config, db);
 }
 
-function running(app: FastifyInstance, config: Config, db: Database): RunningServer {
+/** The requests being served right now, to log those a shutdown cuts. */
+function trackRequests(app: FastifyInstance): Set<FastifyRequest> {
+  const inFlight = new Set<FastifyRequest>();
+  app.addHook('onRequest', async (request) => {
+    inFlight.add(request);
+  });
+  app.addHook('onResponse', async (request) => {
+    inFlight.delete(request);
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    inFlight.delete(request);
+  });
+  return inFlight;
+}
+
+/** Purges expired rows every interval, one run at a time; a failed run is logged and retried next time. */
+function startHousekeeping(app: FastifyInstance, db: Database, intervalMs: number): () => Promise<void> {
+  if (intervalMs <= 0) return async () => {};
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= purgeExpired(db)
+      .then((purged) => {
+        if (purged.idempotencyKeys + purged.apiTokens > 0) app.log.info({ purged }, 'purged expired idempotency keys and tokens');
+      })
+      .catch((error: unknown) => app.log.warn({ err: error }, 'housekeeping failed; it runs again later'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+function running(
+  app: FastifyInstance,
+  config: Config,
+  db: Database,
+  inFlight: Set<FastifyRequest>,
+  handleSignals: boolean,
+): RunningServer {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   app.log.info({ url, database: db.displayUrl, region: config.region ?? null }, `MovR listening on ${url}`);
+  const stopHousekeeping = startHousekeeping(app, db, config.housekeepingIntervalMs);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       for (const signal of SIGNALS) process.off(signal, onSignal);
+      app.lifecycle.shuttingDown = true;
+      const grace = setTimeout(() => {
+        for (const request of inFlight) {
+          app.log.warn({ reqId: request.id, method: request.method, url: request.url }, 'request cut: the shutdown grace period ended');
+        }
+        app.server.closeAllConnections();
+      }, config.shutdownGraceMs);
+      grace.unref();
       try {
+        await stopHousekeeping();
         await app.close();
       } finally {
+        clearTimeout(grace);
         await db.close();
       }
     })();
@@ -78,12 +136,7 @@ function running(app: FastifyInstance, config: Config, db: Database): RunningSer
       app.log.warn({ signal }, 'second signal during shutdown: exiting now');
       process.exit(1);
     }
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => {
-      app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting now`);
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
+    app.log.info({ signal, inFlight: inFlight.size }, 'shutting down: finishing in-flight requests');
     // close() removes this handler; keep one that forces the exit on a second signal.
     const force = (second: NodeJS.Signals) => onSignal(second);
     for (const s of SIGNALS) process.on(s, force);
@@ -99,6 +152,6 @@ function running(app: FastifyInstance, config: Config, db: Database): RunningSer
     );
   }
 
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  if (handleSignals) for (const signal of SIGNALS) process.on(signal, onSignal);
   return { app, url, close };
 }
