@@ -10,14 +10,22 @@ export const TEST_SECRET_KEY = 'movr-test-secret-key-0123456789abcdefghijkl';
 
 const homes: string[] = [];
 
-/** A configuration for tests, with `env` on top of the test defaults. */
-export function testConfig(env: Record<string, string> = {}): Config {
+/** A new, empty MOVR_HOME folder, removed after the test file (for a server in another process). */
+export function testHome(): string {
   const home = mkdtempSync(path.join(tmpdir(), 'movr-test-home-'));
   homes.push(home);
-  return parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...env });
+  return home;
 }
 
-/** Removes the MOVR_HOME folders testConfig made. */
+/**
+ * A configuration for tests, with `env` on top of the test defaults. MOVR_HOME is a new
+ * testHome() unless `env` names one.
+ */
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, MOVR_HOME: env.MOVR_HOME ?? testHome() });
+}
+
+/** Removes the MOVR_HOME folders testHome and testConfig made. */
 export function removeTestHomes(): void {
   for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 }

@@ -1,10 +1,11 @@
 // The one set of test data makers: users, vehicles, rides, promo codes, through the domain where
-// it has a function and as rows where it has none (vehicles of a chosen status, promo codes).
+// it has a function and as rows where it has none (users without credentials, vehicles of a
+// chosen status, promo codes).
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../src/db/connect.ts';
-import { type PromoRules, promoCodes, vehicles } from '../../src/db/schema.ts';
+import { type PromoRules, promoCodes, users, vehicles } from '../../src/db/schema.ts';
 import { type Ride, startRide } from '../../src/movr/rides.ts';
-import { type User, signUp } from '../../src/movr/users.ts';
+import { type User, type UserRef, signUp } from '../../src/movr/users.ts';
 import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 
 /** A password signUp accepts. */
@@ -55,41 +56,80 @@ export async function createUsers(db: Database, count: number, city = 'new york'
   return Promise.all(Array.from({ length: count }, (_, i) => createUser(db, { city, name: `Rider ${i + 1}` })));
 }
 
+export interface UserRowOverrides {
+  id?: string;
+  city?: string;
+  name?: string | null;
+  address?: string | null;
+  creditCard?: string | null;
+}
+
+/**
+ * A bare users row, without credentials (it cannot log in): quicker than createUser, for tests
+ * that need many riders or owners. Returns the new user's reference.
+ */
+export async function createUserRow(db: Database, overrides: UserRowOverrides = {}): Promise<UserRef> {
+  const ref = { id: overrides.id ?? randomUUID(), city: overrides.city ?? 'new york' };
+  await db.orm.insert(users).values({
+    ...ref,
+    name: overrides.name === undefined ? 'Test Rider' : overrides.name,
+    address: overrides.address === undefined ? '1 Main Street' : overrides.address,
+    creditCard: overrides.creditCard ?? null,
+  });
+  return ref;
+}
+
 export interface VehicleOverrides {
+  id?: string;
   city?: string;
   status?: string | null;
   ownerId?: string | null;
   type?: string | null;
   location?: string | null;
+  /** The ext column's colour and brand (ignored when `ext` is given). */
+  color?: string;
+  brand?: string;
   ext?: Record<string, unknown> | null;
   creationTime?: Date | null;
 }
 
 /** A vehicle row (any status, any owner); returns its id. */
 export async function createVehicle(db: Database, overrides: VehicleOverrides = {}): Promise<string> {
-  const id = randomUUID();
-  await db.orm.insert(vehicles).values(vehicleRow(id, overrides));
-  return id;
+  const row = vehicleRow(overrides.id ?? randomUUID(), overrides);
+  await db.orm.insert(vehicles).values(row);
+  return row.id;
 }
 
-/** The row createVehicle inserts. */
-export function vehicleRow(id: string, overrides: VehicleOverrides = {}): typeof vehicles.$inferInsert {
+/**
+ * The row createVehicle inserts: by default an available red scooter in new york at
+ * 10 Park Avenue, without owner, created now.
+ */
+export function vehicleRow(id: string, overrides: VehicleOverrides = {}): typeof vehicles.$inferInsert & { id: string } {
+  const ext = { color: overrides.color ?? 'red', ...(overrides.brand === undefined ? {} : { brand: overrides.brand }) };
   return {
     id,
     city: overrides.city ?? 'new york',
     type: overrides.type === undefined ? 'scooter' : overrides.type,
     ownerId: overrides.ownerId ?? null,
     status: overrides.status === undefined ? 'available' : overrides.status,
-    creationTime: overrides.creationTime === undefined ? new Date('2024-01-01T00:00:00Z') : overrides.creationTime,
+    creationTime: overrides.creationTime === undefined ? new Date() : overrides.creationTime,
     currentLocation: overrides.location === undefined ? '10 Park Avenue' : overrides.location,
-    ext: overrides.ext === undefined ? { color: 'red' } : overrides.ext,
+    ext: overrides.ext === undefined ? ext : overrides.ext,
   };
 }
 
-/** An open ride of the rider on a new available vehicle of their city (through startRide). */
-export async function createRide(db: Database, rider: User, options: { now?: Date } = {}): Promise<Ride> {
-  const vehicleId = await createVehicle(db, { city: rider.city });
-  return startRide(db, rider, { city: rider.city, id: vehicleId }, options);
+/**
+ * An open ride of the rider (through startRide) on a new available vehicle, in the rider's
+ * city unless `vehicle` says otherwise. The ride's vehicleId is that vehicle.
+ */
+export async function createRide(
+  db: Database,
+  rider: UserRef,
+  options: { now?: Date; vehicle?: Omit<VehicleOverrides, 'status'> } = {},
+): Promise<Ride> {
+  const city = options.vehicle?.city ?? rider.city;
+  const vehicleId = await createVehicle(db, { ...options.vehicle, city });
+  return startRide(db, rider, { city, id: vehicleId }, options.now === undefined ? {} : { now: options.now });
 }
 
 export interface PromoCodeOverrides {
