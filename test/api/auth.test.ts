@@ -4,30 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/movr/api-tokens.ts';
 import { SESSION_COOKIE } from '../../src/web/plugins/sessions.ts';
+import { buildTestApp } from '../support/app.ts';
+import { TEST_PASSWORD, VISA, uniqueUsername } from '../support/factories.ts';
+import { countRows, snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { ApiClient, TOKEN_KEY, errorCode, registeredUser } from './helpers.ts';
 import { Browser, csrfFieldOf } from '../web/helpers.ts';
-import {
-  ApiClient,
-  PASSWORD,
-  TOKEN_KEY,
-  VISA,
-  apiApp,
-  count,
-  digest,
-  errorCode,
-  registeredUser,
-  removeTestHomes,
-  uniqueUsername,
-} from './helpers.ts';
-
-afterAll(removeTestHomes);
 
 describeEachDatabase(
   'API authentication',
   (t) => {
     let app: FastifyInstance;
     beforeAll(async () => {
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
     });
     afterAll(async () => {
       await app?.close();
@@ -39,7 +28,7 @@ describeEachDatabase(
         const username = uniqueUsername('Ada');
         const response = await client.post('/api/v1/auth/register', {
           username,
-          password: PASSWORD,
+          password: TEST_PASSWORD,
           name: 'Ada Lovelace',
           city: 'new york',
           address: '1 Main Street',
@@ -56,16 +45,16 @@ describeEachDatabase(
             masked_card: '**** **** **** 1111',
           },
         });
-        expect(response.raw.body).not.toContain(PASSWORD);
+        expect(response.raw.body).not.toContain(TEST_PASSWORD);
         expect(response.raw.body).not.toContain('4111 1111 1111 1111');
         expect(response.raw.body).not.toMatch(/argon2|hash/i);
-        expect(await count(t.db, 'SELECT count(*) AS n FROM user_credentials WHERE username = $1', [username.toLowerCase()])).toBe(1);
+        expect(await countRows(t.db, 'SELECT count(*) AS n FROM user_credentials WHERE username = $1', [username.toLowerCase()])).toBe(1);
       });
 
       it('address is optional; unknown fields are dropped', async () => {
         const response = await new ApiClient(app).post('/api/v1/auth/register', {
           username: uniqueUsername(),
-          password: PASSWORD,
+          password: TEST_PASSWORD,
           name: 'Grace',
           city: 'paris',
           is_admin: true,
@@ -77,7 +66,7 @@ describeEachDatabase(
       });
 
       it('400 validation_failed names every bad field with the API’s names, and creates nothing', async () => {
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const response = await new ApiClient(app).post('/api/v1/auth/register', {
           username: 'x',
           password: 'short',
@@ -90,7 +79,7 @@ describeEachDatabase(
         const paths = response.body.error.fields.map((field: { path: string }) => field.path).sort();
         expect(paths).toEqual(['card_number', 'city', 'name', 'password', 'username']);
         expect(response.body.error.fields.every((field: { in?: string }) => field.in === 'body')).toBe(true);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('400 for wrong types and missing fields (zod), 415 for a form body', async () => {
@@ -106,7 +95,7 @@ describeEachDatabase(
         ]);
         const form = await client.request('POST', '/api/v1/auth/register', {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          raw: `username=${uniqueUsername()}&password=${PASSWORD}&name=A&city=paris`,
+          raw: `username=${uniqueUsername()}&password=${TEST_PASSWORD}&name=A&city=paris`,
         });
         expect(form.status).toBe(415);
         expect(errorCode(form)).toBe('unsupported_media_type');
@@ -115,20 +104,20 @@ describeEachDatabase(
       it('409 username_taken, case-insensitively', async () => {
         const username = uniqueUsername('Taken');
         const client = new ApiClient(app);
-        const body = { username, password: PASSWORD, name: 'First', city: 'rome' };
+        const body = { username, password: TEST_PASSWORD, name: 'First', city: 'rome' };
         expect((await client.post('/api/v1/auth/register', body)).status).toBe(201);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const again = await client.post('/api/v1/auth/register', { ...body, username: username.toUpperCase(), name: 'Second' });
         expect(again.status).toBe(409);
         expect(errorCode(again)).toBe('username_taken');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
     });
 
     describe('POST /auth/login', () => {
       it('returns a signed, expiring bearer token and the user', async () => {
         const user = await registeredUser(app, { city: 'boston', name: 'Bo' });
-        const login = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username?.toUpperCase(), password: PASSWORD });
+        const login = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username?.toUpperCase(), password: TEST_PASSWORD });
         expect(login.status).toBe(200);
         expect(login.body).toMatchObject({ token_type: 'Bearer', user: { id: user.id, city: 'boston', name: 'Bo' } });
         expect(login.body.token).toMatch(/^movr_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
@@ -145,7 +134,7 @@ describeEachDatabase(
         const client = new ApiClient(app);
         for (const body of [
           { username: user.username, password: 'Wrong-password-123' },
-          { username: uniqueUsername('nobody'), password: PASSWORD },
+          { username: uniqueUsername('nobody'), password: TEST_PASSWORD },
         ]) {
           const response = await client.post('/api/v1/auth/login', body);
           expect(response.status).toBe(401);
@@ -160,15 +149,15 @@ describeEachDatabase(
         for (let i = 0; i < 10; i++) {
           expect((await client.post('/api/v1/auth/login', { username: user.username, password: `Wrong-password-${i}` })).status).toBe(401);
         }
-        const limited = await client.post('/api/v1/auth/login', { username: ` ${user.username?.toUpperCase()} `, password: PASSWORD });
+        const limited = await client.post('/api/v1/auth/login', { username: ` ${user.username?.toUpperCase()} `, password: TEST_PASSWORD });
         expect(limited.status).toBe(429);
         expect(errorCode(limited)).toBe('too_many_requests');
         const retryAfter = Number(limited.headers['retry-after']);
         expect(retryAfter).toBeGreaterThan(0);
         expect(retryAfter).toBeLessThanOrEqual(300);
         // Another username from the same IP, and the same username from another IP.
-        expect((await client.post('/api/v1/auth/login', { username: 'someone-else', password: PASSWORD })).status).toBe(401);
-        expect((await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: PASSWORD })).status).toBe(200);
+        expect((await client.post('/api/v1/auth/login', { username: 'someone-else', password: TEST_PASSWORD })).status).toBe(401);
+        expect((await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: TEST_PASSWORD })).status).toBe(200);
       });
     });
 
@@ -192,7 +181,7 @@ describeEachDatabase(
           `Bearer ${user.token}x`,
           'Bearer movr_',
           'Bearer',
-          `Basic ${Buffer.from(`${user.username}:${PASSWORD}`).toString('base64')}`,
+          `Basic ${Buffer.from(`${user.username}:${TEST_PASSWORD}`).toString('base64')}`,
           `Token ${user.token}`,
         ];
         for (const authorization of cases) {
@@ -215,7 +204,7 @@ describeEachDatabase(
 
       it('POST /auth/logout: 204, the token is revoked, other tokens of the user still work', async () => {
         const user = await registeredUser(app);
-        const other = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: PASSWORD });
+        const other = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: TEST_PASSWORD });
         const logout = await user.client.post('/api/v1/auth/logout');
         expect(logout.status).toBe(204);
         expect(logout.raw.body).toBe('');
@@ -248,7 +237,7 @@ describeEachDatabase(
         const page = await browser.get('/login');
         const csrf = csrfFieldOf(page.body);
         expect(csrf).toBeDefined();
-        const login = await browser.postForm('/login', { username, password: PASSWORD, _csrf: csrf ?? '' });
+        const login = await browser.postForm('/login', { username, password: TEST_PASSWORD, _csrf: csrf ?? '' });
         expect(login.statusCode).toBe(303);
         const value = browser.cookies.get(SESSION_COOKIE);
         expect(value).toBeDefined();
@@ -271,14 +260,14 @@ describeEachDatabase(
         const user = await registeredUser(app);
         const { cookie } = await browserLoggedIn(user.username ?? '');
         const client = new ApiClient(app, { cookie });
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         for (const contentType of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']) {
           const response = await client.request('PATCH', '/api/v1/me', { headers: { 'content-type': contentType }, raw: 'name=Mallory' });
           expect(response.status, contentType).toBe(415);
           const deletion = await client.request('DELETE', '/api/v1/me', { headers: { 'content-type': contentType }, raw: '' });
           expect(deletion.status, contentType).toBe(415);
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         expect((await client.get('/api/v1/me')).status).toBe(200);
       });
 
@@ -286,7 +275,7 @@ describeEachDatabase(
         const user = await registeredUser(app);
         const { cookie } = await browserLoggedIn(user.username ?? '');
         const client = new ApiClient(app, { cookie });
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const foreign: Record<string, string>[] = [
           { 'sec-fetch-site': 'cross-site' },
           { 'sec-fetch-site': 'same-site' },
@@ -299,7 +288,7 @@ describeEachDatabase(
           expect(errorCode(patch)).toBe('cross_site_request');
           expect((await client.post('/api/v1/auth/logout', undefined, { headers })).status).toBe(403);
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         // Same origin, as the site's own pages send them.
         expect((await client.patch('/api/v1/me', { name: 'Same Origin' }, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
         expect((await client.patch('/api/v1/me', { name: 'Same Host' }, { headers: { origin: 'http://localhost:80' } })).status).toBe(200);

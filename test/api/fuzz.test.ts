@@ -3,7 +3,7 @@
 //   - the answer is never a 5xx;
 //   - its status is one the route declares, and its body parses with the declared schema
 //     (ApiClient checks every response; outside any route it is a 404 with the error shape);
-//   - a 4xx changed nothing: a digest of every table is the same before and after;
+//   - a 4xx changed nothing: a snapshot of every table is the same before and after;
 //   - a 2xx is possible only when the input happened to be valid, and is then documented.
 // Runs are bounded (numRuns per property) so the suite stays fast; fast-check prints the seed
 // and the smallest failing input when a property fails.
@@ -15,22 +15,11 @@ import type { Database } from '../../src/db/connect.ts';
 import { VEHICLE_COLORS, VEHICLE_STATUSES, VEHICLE_TYPES } from '../../src/movr/rules.ts';
 import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { type ApiRoute, apiRoutes } from '../../src/web/api/index.ts';
+import { buildTestApp } from '../support/app.ts';
+import { TEST_PASSWORD, createVehicle, insertPromoCode } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import {
-  ApiClient,
-  type ApiResponse,
-  PASSWORD,
-  type TestUser,
-  apiApp,
-  digest,
-  insertPromoCode,
-  insertVehicle,
-  quickUser,
-  registeredUser,
-  removeTestHomes,
-} from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, type ApiResponse, type TestUser, quickUser, registeredUser } from './helpers.ts';
 
 const TIMEOUT_MS = 120_000;
 
@@ -100,9 +89,9 @@ function validBody(world: World, route: ApiRoute): fc.Arbitrary<Record<string, u
   const key = `${route.method} ${route.url}`;
   switch (key) {
     case 'POST /api/v1/auth/register':
-      return fc.record({ username: word.map((w) => `fz${w}`), password: fc.constant(PASSWORD), name: word, city: fc.constantFrom(...cityNames) });
+      return fc.record({ username: word.map((w) => `fz${w}`), password: fc.constant(TEST_PASSWORD), name: word, city: fc.constantFrom(...cityNames) });
     case 'POST /api/v1/auth/login':
-      return fc.constant({ username: world.main.username, password: PASSWORD });
+      return fc.constant({ username: world.main.username, password: TEST_PASSWORD });
     case 'PATCH /api/v1/me':
       return fc.record({ name: word, address: fc.option(word) }, { requiredKeys: [] });
     case 'POST /api/v1/vehicles':
@@ -131,11 +120,11 @@ function nearBody(world: World, route: ApiRoute): fc.Arbitrary<unknown> {
   const key = `${route.method} ${route.url}`;
   const shapes: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     'POST /api/v1/auth/register': fc.record(
-      { username: text, password: fieldValue(fc.constantFrom(PASSWORD, 'short')), name: text, city, address: text, card_number: text },
+      { username: text, password: fieldValue(fc.constantFrom(TEST_PASSWORD, 'short')), name: text, city, address: text, card_number: text },
       { requiredKeys: [] },
     ),
     'POST /api/v1/auth/login': fc.record(
-      { username: fieldValue(fc.constantFrom(world.main.username ?? 'x', 'nobody')), password: fieldValue(fc.constantFrom(PASSWORD, 'wrong')) },
+      { username: fieldValue(fc.constantFrom(world.main.username ?? 'x', 'nobody')), password: fieldValue(fc.constantFrom(TEST_PASSWORD, 'wrong')) },
       { requiredKeys: [] },
     ),
     'PATCH /api/v1/me': fc.record({ name: text, address: text, card_number: text }, { requiredKeys: [] }),
@@ -258,18 +247,18 @@ describeEachDatabase(
     const seen = { statuses: new Map<number, number>(), successes: 0 };
 
     beforeAll(async () => {
-      const app = await apiApp(t.db);
+      const app = await buildTestApp(t.db);
       const main = await registeredUser(app, { city: 'new york', name: 'Fuzz Main' });
       const other = await quickUser(app, t.db, 'new york', 'Fuzz Other');
       const vehicleIds = [
-        await insertVehicle(t.db, { ownerId: main.id }),
-        await insertVehicle(t.db, { ownerId: other.id }),
-        await insertVehicle(t.db),
-        await insertVehicle(t.db, { city: 'paris' }),
+        await createVehicle(t.db, { ownerId: main.id }),
+        await createVehicle(t.db, { ownerId: other.id }),
+        await createVehicle(t.db),
+        await createVehicle(t.db, { city: 'paris' }),
       ];
       const otherRide = await other.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: vehicleIds[1] });
       await insertPromoCode(t.db, 'FUZZ-10');
-      const login = await new ApiClient(app).post('/api/v1/auth/login', { username: main.username, password: PASSWORD });
+      const login = await new ApiClient(app).post('/api/v1/auth/login', { username: main.username, password: TEST_PASSWORD });
       revokedToken = login.body.token;
       await new ApiClient(app, { token: revokedToken }).post('/api/v1/auth/logout');
       world = { app, db: t.db, main, other, vehicleIds, rideIds: [otherRide.body.ride.id] };
@@ -302,13 +291,13 @@ describeEachDatabase(
         case 'revoked':
           return `Bearer ${revokedToken}`;
         case 'scheme':
-          return `Basic ${Buffer.from(`${world.main.username}:${PASSWORD}`).toString('base64')}`;
+          return `Basic ${Buffer.from(`${world.main.username}:${TEST_PASSWORD}`).toString('base64')}`;
       }
     }
 
     /** Sends one request and checks the properties that hold for every request. */
     async function check(route: ApiRoute, url: string, sent: Sent, headers: Record<string, string>): Promise<ApiResponse> {
-      const before = await digest(world.db);
+      const before = await snapshot(world.db);
       const client = new ApiClient(world.app);
       const response = await client.request(route.method, url, {
         headers: { ...(sent.contentType === undefined ? {} : { 'content-type': sent.contentType }), ...headers },
@@ -320,7 +309,7 @@ describeEachDatabase(
       expect(response.status, where).toBeGreaterThanOrEqual(200);
       expect(response.raw.body, where).not.toMatch(/\bat [\w.<>]+ \(|node_modules|SELECT |INSERT |UPDATE |violates|syntax error/);
       if (response.status >= 400) {
-        expect(await digest(world.db), `a refused request changed data: ${where}`).toEqual(before);
+        expect(await snapshot(world.db), `a refused request changed data: ${where}`).toEqual(before);
       } else {
         seen.successes++;
         // What the fuzzing creates becomes material for later runs.

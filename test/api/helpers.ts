@@ -1,45 +1,18 @@
-// Helpers for the JSON API tests: an app per test file, an API client that checks every
-// response against the zod schema its route declares, users with tokens, rows, and a digest
-// of the whole database to prove that a refused request changed nothing.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// Helpers for the JSON API tests: an API client that checks every response against the zod
+// schema its route declares, and users with tokens. Apps, rows and snapshots come from
+// test/support/.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { z } from 'zod';
-import { type Config, parseConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/connect.ts';
-import { TABLE_NAMES_CHILDREN_FIRST, type PromoRules, promoCodes, users, vehicles } from '../../src/db/schema.ts';
 import { issueToken, tokenSigningKey } from '../../src/movr/api-tokens.ts';
 import { type ApiRoute, apiRoutes } from '../../src/web/api/index.ts';
 import { ErrorBodySchema } from '../../src/web/api/schemas.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { TEST_SECRET_KEY } from '../support/config.ts';
+import { TEST_PASSWORD, createUserRow, uniqueUsername } from '../support/factories.ts';
 
-export const SECRET = 'api-test-secret-key-0123456789abcdefghijkl';
-export const TOKEN_KEY = tokenSigningKey(SECRET);
-export const PASSWORD = 'Tr0mbone-Lantern-42';
-/** Luhn-valid. */
-export const VISA = '4111 1111 1111 1111';
-
-const homes: string[] = [];
-
-export function testConfig(env: Record<string, string> = {}): Config {
-  const home = mkdtempSync(path.join(tmpdir(), 'movr-api-'));
-  homes.push(home);
-  return parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...env });
-}
-
-/** Removes the MOVR_HOME folders testConfig made (call in afterAll). */
-export function removeTestHomes(): void {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-}
-
-export async function apiApp(db: Database, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ config: testConfig(env), db, secretKey: SECRET, logger: false });
-  await app.ready();
-  return app;
-}
+/** The key the test apps sign bearer tokens with (derived from TEST_SECRET_KEY, as the app does). */
+export const TOKEN_KEY = tokenSigningKey(TEST_SECRET_KEY);
 
 // ---------------------------------------------------------------------------------------------
 // Routes and their schemas
@@ -176,13 +149,7 @@ export function errorCode(response: ApiResponse): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data
-
-let usernameCounter = 0;
-export function uniqueUsername(prefix = 'rider'): string {
-  usernameCounter++;
-  return `${prefix}${usernameCounter}${Math.random().toString(36).slice(2, 7)}`;
-}
+// Users
 
 export interface TestUser {
   id: string;
@@ -192,7 +159,7 @@ export interface TestUser {
   client: ApiClient;
 }
 
-/** Registers and logs in through the API (argon2: tens of milliseconds). */
+/** Registers and logs in through the API with TEST_PASSWORD (argon2: tens of milliseconds). */
 export async function registeredUser(
   app: FastifyInstance,
   overrides: { city?: string; name?: string; username?: string } = {},
@@ -201,13 +168,13 @@ export async function registeredUser(
   const username = overrides.username ?? uniqueUsername();
   const registered = await anonymous.post('/api/v1/auth/register', {
     username,
-    password: PASSWORD,
+    password: TEST_PASSWORD,
     name: overrides.name ?? 'Test Rider',
     city: overrides.city ?? 'new york',
     address: '1 Main Street',
   });
   expect(registered.status, JSON.stringify(registered.body)).toBe(201);
-  const login = await anonymous.post('/api/v1/auth/login', { username, password: PASSWORD });
+  const login = await anonymous.post('/api/v1/auth/login', { username, password: TEST_PASSWORD });
   expect(login.status, JSON.stringify(login.body)).toBe(200);
   return {
     id: registered.body.user.id,
@@ -220,57 +187,9 @@ export async function registeredUser(
 
 /** A user row with a token but no credentials: fast, for tests that need many riders. */
 export async function quickUser(app: FastifyInstance, db: Database, city = 'new york', name = 'Quick Rider'): Promise<TestUser> {
-  const id = randomUUID();
-  await db.orm.insert(users).values({ id, city, name, address: '2 Side Street' });
+  const { id } = await createUserRow(db, { city, name, address: '2 Side Street' });
   const { token } = await issueToken(db, { city, id }, TOKEN_KEY);
   return { id, city, username: null, token, client: new ApiClient(app, { token }) };
-}
-
-export async function insertVehicle(
-  db: Database,
-  values: { city?: string; status?: string; ownerId?: string | null; type?: string; location?: string } = {},
-): Promise<string> {
-  const id = randomUUID();
-  await db.orm.insert(vehicles).values({
-    id,
-    city: values.city ?? 'new york',
-    type: values.type ?? 'scooter',
-    ownerId: values.ownerId ?? null,
-    status: values.status ?? 'available',
-    creationTime: new Date(),
-    currentLocation: values.location ?? '10 Park Avenue',
-    ext: { color: 'red' },
-  });
-  return id;
-}
-
-export async function insertPromoCode(
-  db: Database,
-  code: string,
-  options: { percent?: string; rules?: PromoRules | null; creationTime?: Date | null; expirationTime?: Date | null } = {},
-): Promise<void> {
-  await db.orm.insert(promoCodes).values({
-    code,
-    description: `${code} description`,
-    creationTime: options.creationTime === undefined ? new Date('2020-01-01T00:00:00Z') : options.creationTime,
-    expirationTime: options.expirationTime === undefined ? null : options.expirationTime,
-    rules: options.rules === undefined ? { type: 'percent_discount', value: options.percent ?? '10%' } : options.rules,
-  });
-}
-
-/** One digest per table of every row, in one round trip: equal digests, equal data. */
-export async function digest(db: Database): Promise<Record<string, string>> {
-  const parts = TABLE_NAMES_CHILDREN_FIRST.map(
-    (table) =>
-      `SELECT '${table}' AS t, count(*)::int AS n, coalesce(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), '') AS d FROM ${table} x`,
-  );
-  const rows = await db.execute(parts.join(' UNION ALL '));
-  return Object.fromEntries(rows.map((row) => [String(row.t), `${String(row.n)}:${String(row.d)}`]));
-}
-
-export async function count(db: Database, sqlText: string, params: unknown[] = []): Promise<number> {
-  const rows = await db.execute(sqlText, params);
-  return Number(rows[0]?.n);
 }
 
 /** `/api/v1/…/{city}/{id}` with the city URL-encoded. */

@@ -2,28 +2,18 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
+import { buildTestApp } from '../support/app.ts';
+import { TEST_PASSWORD, VISA, createVehicle } from '../support/factories.ts';
+import { countRows, snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import {
-  ApiClient,
-  PASSWORD,
-  VISA,
-  apiApp,
-  count,
-  digest,
-  errorCode,
-  insertVehicle,
-  registeredUser,
-  removeTestHomes,
-} from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, errorCode, registeredUser } from './helpers.ts';
 
 describeEachDatabase(
   'API /me and /cities',
   (t) => {
     let app: FastifyInstance;
     beforeAll(async () => {
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
     });
     afterAll(async () => {
       await app?.close();
@@ -76,12 +66,12 @@ describeEachDatabase(
         const removed = await user.client.patch('/api/v1/me', { address: null, card_number: '' });
         expect(removed.status).toBe(200);
         expect(removed.body.user).toMatchObject({ name: 'Romy Renamed', address: null, masked_card: null });
-        expect(await count(t.db, `SELECT count(*) AS n FROM users WHERE credit_card LIKE '%5555%'`)).toBe(0);
+        expect(await countRows(t.db, `SELECT count(*) AS n FROM users WHERE credit_card LIKE '%5555%'`)).toBe(0);
       });
 
       it('400 validation_failed with API field names, and nothing changes', async () => {
         const user = await registeredUser(app);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const response = await user.client.patch('/api/v1/me', { name: '', card_number: '1234' });
         expect(response.status).toBe(400);
         expect(errorCode(response)).toBe('validation_failed');
@@ -89,27 +79,27 @@ describeEachDatabase(
         const wrongType = await user.client.patch('/api/v1/me', { name: 7 });
         expect(wrongType.status).toBe(400);
         expect(wrongType.body.error.fields).toEqual([{ in: 'body', path: 'name', message: expect.any(String) }]);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('401 without credentials, and nothing changes', async () => {
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         expect((await new ApiClient(app).patch('/api/v1/me', { name: 'Nobody' })).status).toBe(401);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
     });
 
     describe('DELETE /me', () => {
       it('204: personal details and credentials erased, vehicles retired, every token revoked', async () => {
         const user = await registeredUser(app, { city: 'amsterdam' });
-        const second = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: PASSWORD });
-        const vehicleId = await insertVehicle(t.db, { city: 'amsterdam', ownerId: user.id });
+        const second = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: TEST_PASSWORD });
+        const vehicleId = await createVehicle(t.db, { city: 'amsterdam', ownerId: user.id });
         const response = await user.client.delete('/api/v1/me');
         expect(response.status).toBe(204);
         expect(response.raw.body).toBe('');
         expect((await user.client.get('/api/v1/me')).status).toBe(401);
         expect((await new ApiClient(app, { token: second.body.token }).get('/api/v1/me')).status).toBe(401);
-        const login = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: PASSWORD });
+        const login = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: TEST_PASSWORD });
         expect(login.status).toBe(401);
         const rows = await t.db.execute('SELECT name, address, credit_card FROM users WHERE id = $1', [user.id]);
         expect(rows).toEqual([{ name: null, address: null, credit_card: null }]);
@@ -119,13 +109,13 @@ describeEachDatabase(
 
       it('409 ride_open while the user rides, and nothing changes', async () => {
         const user = await registeredUser(app);
-        const vehicleId = await insertVehicle(t.db);
+        const vehicleId = await createVehicle(t.db);
         expect((await user.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: vehicleId })).status).toBe(201);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const response = await user.client.delete('/api/v1/me');
         expect(response.status).toBe(409);
         expect(errorCode(response)).toBe('ride_open');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         expect((await user.client.get('/api/v1/me')).status).toBe(200);
       });
 
@@ -143,7 +133,7 @@ describeEachDatabase(
       });
 
       it('the instance region’s cities come first when MOVR_REGION is set', async () => {
-        const european = await apiApp(t.db, { MOVR_REGION: 'europe-west1' });
+        const european = await buildTestApp(t.db, { env: { MOVR_REGION: 'europe-west1' } });
         try {
           const response = await new ApiClient(european).get('/api/v1/cities');
           expect(response.body.instance_region).toBe('europe-west1');

@@ -4,10 +4,9 @@ import { validate } from '@readme/openapi-parser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PREFIX, apiRoutes } from '../../src/web/api/index.ts';
+import { buildTestApp } from '../support/app.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { ApiClient, apiApp, removeTestHomes } from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient } from './helpers.ts';
 
 type Operation = {
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
@@ -62,7 +61,7 @@ describeEachDatabase(
     let app: FastifyInstance;
     let doc: OpenApiDocument;
     beforeAll(async () => {
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
       const response = await new ApiClient(app).get('/api/v1/openapi.json');
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^application\/json/);

@@ -4,17 +4,18 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../../src/config.ts';
+import { buildTestApp } from '../support/app.ts';
+import { createVehicle } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { ApiClient, apiApp, digest, errorCode, insertVehicle, quickUser, removeTestHomes } from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, errorCode, quickUser } from './helpers.ts';
 
 describeEachDatabase(
   'API plumbing',
   (t) => {
     let app: FastifyInstance;
     beforeAll(async () => {
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
     });
     afterAll(async () => {
       await app?.close();
@@ -23,8 +24,8 @@ describeEachDatabase(
     describe('request bodies', () => {
       it('415 unsupported_media_type for any body that is not application/json, before anything else happens', async () => {
         const rider = await quickUser(app, t.db);
-        const vehicleId = await insertVehicle(t.db);
-        const before = await digest(t.db);
+        const vehicleId = await createVehicle(t.db);
+        const before = await snapshot(t.db);
         const body = JSON.stringify({ vehicle_city: 'new york', vehicle_id: vehicleId });
         for (const contentType of [
           'text/plain',
@@ -42,7 +43,7 @@ describeEachDatabase(
         // A body without a Content-Type.
         const bare = await rider.client.request('POST', '/api/v1/rides', { raw: body });
         expect(bare.status).toBe(415);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         // Parameters and case do not matter.
         const ok = await rider.client.request('POST', '/api/v1/rides', {
           headers: { 'content-type': 'Application/JSON; charset=UTF-8' },
@@ -77,11 +78,11 @@ describeEachDatabase(
 
       it('413 payload_too_large over 100 kB, and nothing changes', async () => {
         const rider = await quickUser(app, t.db);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const response = await rider.client.patch('/api/v1/me', { name: 'x'.repeat(120 * 1024) });
         expect(response.status).toBe(413);
         expect(errorCode(response)).toBe('payload_too_large');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
     });
 

@@ -1,10 +1,11 @@
 // GET /promo-codes, POST /me/promo-codes, GET /me/promo-codes.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from '../support/app.ts';
+import { createVehicle, insertPromoCode } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase, emptyTables } from '../support/databases.ts';
-import { ApiClient, apiApp, cityPath, digest, errorCode, insertPromoCode, insertVehicle, quickUser, removeTestHomes } from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, cityPath, errorCode, quickUser } from './helpers.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -16,7 +17,7 @@ describeEachDatabase(
 
     beforeAll(async () => {
       await emptyTables(t.db);
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
       for (let i = 0; i < 12; i++) {
         const code = `ACTIVE-${String(i).padStart(2, '0')}`;
         active.push(code);
@@ -73,7 +74,7 @@ describeEachDatabase(
         expect(added.body.promo_code).toMatchObject({ code: 'ACTIVE-03', percent_off: 8, usage_count: 0, expired: false, added_at: expect.any(String) });
         await new Promise((resolve) => setTimeout(resolve, 5));
         await rider.client.post('/api/v1/me/promo-codes', { code: 'FOREVER' });
-        const vehicleId = await insertVehicle(t.db);
+        const vehicleId = await createVehicle(t.db);
         const ride = await rider.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: vehicleId });
         const ended = await rider.client.post(cityPath('rides', 'new york', ride.body.ride.id, '/end'), { end_address: 'x' });
         expect(ended.body.ride.receipt.promo_code).toBe('FOREVER');
@@ -90,7 +91,7 @@ describeEachDatabase(
       it('404 promo_code_not_found, 409 already added / expired / not yet active, 400 empty; nothing changes', async () => {
         const rider = await quickUser(app, t.db);
         await rider.client.post('/api/v1/me/promo-codes', { code: 'ACTIVE-01' });
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const cases: [unknown, number, string][] = [
           [{ code: 'NOPE' }, 404, 'promo_code_not_found'],
           [{ code: 'ACTIVE-01' }, 409, 'promo_code_already_added'],
@@ -105,7 +106,7 @@ describeEachDatabase(
           expect(response.status, JSON.stringify(body)).toBe(status);
           expect(errorCode(response), JSON.stringify(body)).toBe(code);
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('401 without credentials', async () => {

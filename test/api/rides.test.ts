@@ -2,21 +2,11 @@
 // POST /rides/{city}/{id}/end; other riders' rides; concurrent starts on one vehicle.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from '../support/app.ts';
+import { createVehicle, insertPromoCode } from '../support/factories.ts';
+import { countRows, snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import {
-  ApiClient,
-  apiApp,
-  cityPath,
-  count,
-  digest,
-  errorCode,
-  insertPromoCode,
-  insertVehicle,
-  quickUser,
-  removeTestHomes,
-} from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, cityPath, errorCode, quickUser } from './helpers.ts';
 
 const PRICE_LIST = { scooter: { unlockCents: 150, perMinuteCents: 45 }, bike: { unlockCents: 100, perMinuteCents: 20 } };
 
@@ -25,7 +15,7 @@ describeEachDatabase(
   (t) => {
     let app: FastifyInstance;
     beforeAll(async () => {
-      app = await apiApp(t.db, { MOVR_PRICE_LIST: JSON.stringify(PRICE_LIST) });
+      app = await buildTestApp(t.db, { env: { MOVR_PRICE_LIST: JSON.stringify(PRICE_LIST) } });
     });
     afterAll(async () => {
       await app?.close();
@@ -39,7 +29,7 @@ describeEachDatabase(
 
     async function startedRide(city = 'new york', type = 'scooter') {
       const rider = await quickUser(app, t.db, city);
-      const vehicleId = await insertVehicle(t.db, { city, type, location: '1 Start Street' });
+      const vehicleId = await createVehicle(t.db, { city, type, location: '1 Start Street' });
       const response = await rider.client.post('/api/v1/rides', { vehicle_city: city, vehicle_id: vehicleId });
       expect(response.status).toBe(201);
       return { rider, vehicleId, ride: response.body.ride as { id: string; city: string } };
@@ -48,7 +38,7 @@ describeEachDatabase(
     describe('POST /rides', () => {
       it('201 {ride}: open, from the vehicle’s location; the vehicle is in use', async () => {
         const rider = await quickUser(app, t.db);
-        const vehicleId = await insertVehicle(t.db, { location: '9 Broadway' });
+        const vehicleId = await createVehicle(t.db, { location: '9 Broadway' });
         const response = await rider.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: vehicleId });
         expect(response.status).toBe(201);
         expect(response.body.ride).toEqual({
@@ -75,9 +65,9 @@ describeEachDatabase(
       it('409 vehicle_unavailable for a vehicle in use or lost; 409 ride_already_open; nothing changes', async () => {
         const { rider, vehicleId } = await startedRide();
         const other = await quickUser(app, t.db);
-        const lost = await insertVehicle(t.db, { status: 'lost' });
-        const free = await insertVehicle(t.db);
-        const before = await digest(t.db);
+        const lost = await createVehicle(t.db, { status: 'lost' });
+        const free = await createVehicle(t.db);
+        const before = await snapshot(t.db);
         for (const id of [vehicleId, lost]) {
           const response = await other.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: id });
           expect(response.status).toBe(409);
@@ -86,13 +76,13 @@ describeEachDatabase(
         const second = await rider.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: free });
         expect(second.status).toBe(409);
         expect(errorCode(second)).toBe('ride_already_open');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('404 vehicle_not_found for unknown vehicles and cities; 409 outside_home_city; 400 for bad input', async () => {
         const rider = await quickUser(app, t.db);
-        const parisVehicle = await insertVehicle(t.db, { city: 'paris' });
-        const before = await digest(t.db);
+        const parisVehicle = await createVehicle(t.db, { city: 'paris' });
+        const before = await snapshot(t.db);
         const unknown = await rider.client.post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: '3f1e4c2a-9b7d-4e61-8a5f-0c2d9e8b7a61' });
         expect(unknown.status).toBe(404);
         expect(errorCode(unknown)).toBe('vehicle_not_found');
@@ -105,29 +95,29 @@ describeEachDatabase(
           const response = await rider.client.post('/api/v1/rides', body);
           expect(response.status, JSON.stringify(body)).toBe(400);
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('401 without credentials, and nothing changes', async () => {
-        const vehicleId = await insertVehicle(t.db);
-        const before = await digest(t.db);
+        const vehicleId = await createVehicle(t.db);
+        const before = await snapshot(t.db);
         const response = await new ApiClient(app).post('/api/v1/rides', { vehicle_city: 'new york', vehicle_id: vehicleId });
         expect(response.status).toBe(401);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('concurrent starts on one vehicle by 8 riders: exactly one 201, the rest 409 vehicle_unavailable', async () => {
         const riders = await Promise.all(Array.from({ length: 8 }, () => quickUser(app, t.db, 'boston')));
-        const vehicleId = await insertVehicle(t.db, { city: 'boston' });
+        const vehicleId = await createVehicle(t.db, { city: 'boston' });
         const responses = await Promise.all(
           riders.map((rider) => rider.client.post('/api/v1/rides', { vehicle_city: 'boston', vehicle_id: vehicleId })),
         );
         const statuses = responses.map((r) => r.status).sort();
         expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
         for (const response of responses.filter((r) => r.status === 409)) expect(errorCode(response)).toBe('vehicle_unavailable');
-        expect(await count(t.db, 'SELECT count(*) AS n FROM rides WHERE vehicle_id = $1', [vehicleId])).toBe(1);
+        expect(await countRows(t.db, 'SELECT count(*) AS n FROM rides WHERE vehicle_id = $1', [vehicleId])).toBe(1);
         const winner = responses.find((r) => r.status === 201);
-        expect(await count(t.db, 'SELECT count(*) AS n FROM rides WHERE vehicle_id = $1 AND rider_id = $2', [vehicleId, winner?.body.ride.rider_id])).toBe(1);
+        expect(await countRows(t.db, 'SELECT count(*) AS n FROM rides WHERE vehicle_id = $1 AND rider_id = $2', [vehicleId, winner?.body.ride.rider_id])).toBe(1);
       });
     });
 
@@ -137,7 +127,7 @@ describeEachDatabase(
         const other = await quickUser(app, t.db, 'rome');
         const ids: string[] = [];
         for (let i = 0; i < 5; i++) {
-          const vehicleId = await insertVehicle(t.db, { city: 'rome' });
+          const vehicleId = await createVehicle(t.db, { city: 'rome' });
           const started = await rider.client.post('/api/v1/rides', { vehicle_city: 'rome', vehicle_id: vehicleId });
           ids.push(started.body.ride.id);
           // Distinct start times, a minute apart, oldest first.
@@ -145,7 +135,7 @@ describeEachDatabase(
           const ended = await rider.client.post(cityPath('rides', 'rome', started.body.ride.id, '/end'), { end_address: `Via ${i}` });
           expect(ended.status).toBe(200);
         }
-        const vehicleId = await insertVehicle(t.db, { city: 'rome' });
+        const vehicleId = await createVehicle(t.db, { city: 'rome' });
         await other.client.post('/api/v1/rides', { vehicle_city: 'rome', vehicle_id: vehicleId });
 
         const seen: string[] = [];
@@ -199,7 +189,7 @@ describeEachDatabase(
         const { rider, ride } = await startedRide();
         const url = cityPath('rides', 'new york', ride.id, '/locations');
         const stranger = await quickUser(app, t.db);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         for (const body of [{ lat: 91, long: 0 }, { lat: 0, long: -181 }, { lat: '40', long: 1 }, { lat: 1 }]) {
           const response = await rider.client.post(url, body);
           expect(response.status, JSON.stringify(body)).toBe(400);
@@ -209,7 +199,7 @@ describeEachDatabase(
         expect(hidden.status).toBe(404);
         expect(errorCode(hidden)).toBe('ride_not_found');
         expect((await stranger.client.get(url)).status).toBe(404);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         await rider.client.post(cityPath('rides', 'new york', ride.id, '/end'), { end_address: 'Done' });
         const ended = await rider.client.post(url, { lat: 1, long: 1 });
         expect(ended.status).toBe(409);
@@ -261,7 +251,7 @@ describeEachDatabase(
         const { rider, ride } = await startedRide();
         const url = cityPath('rides', 'new york', ride.id, '/end');
         const stranger = await quickUser(app, t.db);
-        let before = await digest(t.db);
+        let before = await snapshot(t.db);
         const hidden = await stranger.client.post(url, { end_address: 'Stolen' });
         expect(hidden.status).toBe(404);
         expect(errorCode(hidden)).toBe('ride_not_found');
@@ -269,13 +259,13 @@ describeEachDatabase(
         expect(empty.status).toBe(400);
         expect(empty.body.error.fields).toEqual([{ in: 'body', path: 'end_address', message: expect.any(String) }]);
         expect((await rider.client.post(url, {})).status).toBe(400);
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         expect((await rider.client.post(url, { end_address: 'Home' })).status).toBe(200);
-        before = await digest(t.db);
+        before = await snapshot(t.db);
         const again = await rider.client.post(url, { end_address: 'Home again' });
         expect(again.status).toBe(409);
         expect(errorCode(again)).toBe('ride_already_ended');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
         expect((await new ApiClient(app).post(url, { end_address: 'x' })).status).toBe(401);
       });
     });

@@ -2,21 +2,11 @@
 // GET /me/vehicles.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from '../support/app.ts';
+import { createVehicle } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import {
-  ApiClient,
-  type TestUser,
-  apiApp,
-  cityPath,
-  digest,
-  errorCode,
-  insertVehicle,
-  quickUser,
-  registeredUser,
-  removeTestHomes,
-} from './helpers.ts';
-
-afterAll(removeTestHomes);
+import { ApiClient, type TestUser, cityPath, errorCode, quickUser, registeredUser } from './helpers.ts';
 
 describeEachDatabase(
   'API vehicles',
@@ -27,14 +17,14 @@ describeEachDatabase(
     const dc: { id: string; type: string; status: string }[] = [];
 
     beforeAll(async () => {
-      app = await apiApp(t.db);
+      app = await buildTestApp(t.db);
       anonymous = new ApiClient(app);
       const types = ['bike', 'scooter', 'skateboard'];
       const statuses = ['available', 'available', 'in_use', 'lost', 'retired'];
       for (let i = 0; i < 25; i++) {
         const type = types[i % 3] ?? 'bike';
         const status = statuses[i % 5] ?? 'available';
-        dc.push({ id: await insertVehicle(t.db, { city: 'washington dc', type, status }), type, status });
+        dc.push({ id: await createVehicle(t.db, { city: 'washington dc', type, status }), type, status });
       }
       dc.sort((a, b) => a.id.localeCompare(b.id));
     });
@@ -165,7 +155,7 @@ describeEachDatabase(
       });
 
       it('400 for an empty location (named current_location), a bad type or colour, another city; nothing created', async () => {
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const empty = await owner.client.post('/api/v1/vehicles', { city: 'boston', type: 'bike', current_location: '   ' });
         expect(empty.status).toBe(400);
         expect(empty.body.error.fields).toEqual([{ in: 'body', path: 'current_location', message: expect.any(String) }]);
@@ -182,7 +172,7 @@ describeEachDatabase(
           expect(response.status, JSON.stringify(body)).toBe(400);
           expect(errorCode(response)).toBe('validation_failed');
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('401 without credentials', async () => {
@@ -194,7 +184,7 @@ describeEachDatabase(
     describe('DELETE /vehicles/{city}/{id}', () => {
       it('204: the owner retires their vehicle; it stays visible as retired, out of the list', async () => {
         const owner = await quickUser(app, t.db, 'seattle', 'Sid');
-        const id = await insertVehicle(t.db, { city: 'seattle', ownerId: owner.id });
+        const id = await createVehicle(t.db, { city: 'seattle', ownerId: owner.id });
         const response = await owner.client.delete(cityPath('vehicles', 'seattle', id));
         expect(response.status).toBe(204);
         expect(response.raw.body).toBe('');
@@ -209,32 +199,32 @@ describeEachDatabase(
       it('403 not_vehicle_owner for another user’s vehicle, and nothing changes', async () => {
         const owner = await quickUser(app, t.db, 'seattle');
         const stranger = await quickUser(app, t.db, 'seattle');
-        const id = await insertVehicle(t.db, { city: 'seattle', ownerId: owner.id });
-        const unowned = await insertVehicle(t.db, { city: 'seattle' });
-        const before = await digest(t.db);
+        const id = await createVehicle(t.db, { city: 'seattle', ownerId: owner.id });
+        const unowned = await createVehicle(t.db, { city: 'seattle' });
+        const before = await snapshot(t.db);
         for (const target of [id, unowned]) {
           const response = await stranger.client.delete(cityPath('vehicles', 'seattle', target));
           expect(response.status).toBe(403);
           expect(errorCode(response)).toBe('not_vehicle_owner');
         }
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('409 vehicle_in_use while someone rides it, and nothing changes', async () => {
         const owner = await quickUser(app, t.db, 'seattle');
         const rider = await quickUser(app, t.db, 'seattle');
-        const id = await insertVehicle(t.db, { city: 'seattle', ownerId: owner.id });
+        const id = await createVehicle(t.db, { city: 'seattle', ownerId: owner.id });
         expect((await rider.client.post('/api/v1/rides', { vehicle_city: 'seattle', vehicle_id: id })).status).toBe(201);
-        const before = await digest(t.db);
+        const before = await snapshot(t.db);
         const response = await owner.client.delete(cityPath('vehicles', 'seattle', id));
         expect(response.status).toBe(409);
         expect(errorCode(response)).toBe('vehicle_in_use');
-        expect(await digest(t.db)).toEqual(before);
+        expect(await snapshot(t.db)).toEqual(before);
       });
 
       it('404 for unknown vehicles and cities, 400 for a bad id, 401 without credentials', async () => {
         const owner = await quickUser(app, t.db, 'seattle');
-        const id = await insertVehicle(t.db, { city: 'seattle', ownerId: owner.id });
+        const id = await createVehicle(t.db, { city: 'seattle', ownerId: owner.id });
         expect(errorCode(await owner.client.delete(cityPath('vehicles', 'seattle', '3f1e4c2a-9b7d-4e61-8a5f-0c2d9e8b7a61')))).toBe(
           'vehicle_not_found',
         );
