@@ -1,14 +1,8 @@
-// Helpers for driving the web app with app.inject(): a cookie jar that follows Set-Cookie the
-// way a browser does (for the cookies these tests care about), and Set-Cookie parsing.
+// Helpers for driving the web app with app.inject() as a browser would: a cookie jar that follows
+// Set-Cookie (for the cookies these tests care about), Set-Cookie parsing, logging in through the
+// form, and reading forms (CSRF tokens, field messages, typed values).
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { parseConfig } from '../../src/config.ts';
-import type { Database } from '../../src/db/connect.ts';
-import type { User } from '../../src/movr/users.ts';
-import { createUser } from '../support/factories.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { TEST_PASSWORD } from '../support/factories.ts';
 
 export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -81,43 +75,6 @@ export class Browser {
 /** The value of the first hidden `_csrf` field in a page. */
 export function csrfFieldOf(html: string): string | undefined {
   return /name="_csrf" value="([^"]*)"/.exec(html)?.[1];
-}
-
-/** The secret key of the apps testWebApp() builds. */
-export const TEST_SECRET_KEY = 'web-pages-test-secret-key-0123456789abcdef';
-
-/**
- * The real web app on a test database, with its own throwaway MOVR_HOME (removed on close) and
- * no logging unless `logger` says otherwise. Close it when done.
- */
-export async function testWebApp(
-  db: Database,
-  options: { env?: Record<string, string>; logger?: boolean | object } = {},
-): Promise<FastifyInstance> {
-  const home = mkdtempSync(path.join(tmpdir(), 'movr-web-pages-'));
-  const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...options.env });
-  const app = await buildApp({ config, db, secretKey: TEST_SECRET_KEY, logger: options.logger ?? false });
-  app.addHook('onClose', async () => rmSync(home, { recursive: true, force: true }));
-  return app;
-}
-
-/** A password users.signUp accepts. */
-export const TEST_PASSWORD = 'Tr0mbone-Lantern-42';
-
-let testUserCounter = 0;
-
-/** A unique, valid username. */
-export function uniqueTestUsername(prefix = 'rider'): string {
-  testUserCounter++;
-  return `${prefix}${testUserCounter}${Math.random().toString(36).slice(2, 7)}`;
-}
-
-/** A user signed up through the domain (quicker than the form), with TEST_PASSWORD. */
-export async function createTestUser(
-  db: Database,
-  overrides: { username?: string; name?: string; city?: string; address?: string | null; cardNumber?: string | null } = {},
-): Promise<User> {
-  return createUser(db, { username: uniqueTestUsername(), ...overrides });
 }
 
 /** GETs a page and returns the CSRF token of its forms (fails the test if there is none). */

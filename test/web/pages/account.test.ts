@@ -3,47 +3,20 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/connect.ts';
-import { TABLE_NAMES_CHILDREN_FIRST } from '../../../src/db/schema.ts';
 import { addVehicle } from '../../../src/movr/vehicles.ts';
 import { SESSION_COOKIE } from '../../../src/web/plugins/sessions.ts';
+import { buildTestApp } from '../../support/app.ts';
+import { TEST_CITIES, TEST_PASSWORD, VISA, createUser, uniqueUsername } from '../../support/factories.ts';
+import { countRows, snapshot } from '../../support/snapshot.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
-import {
-  BROWSER_ACCEPT,
-  Browser,
-  TEST_PASSWORD,
-  createTestUser,
-  csrfFieldOf,
-  fieldErrorOf,
-  formTokenOf,
-  inputValueOf,
-  loggedInBrowser,
-  testWebApp,
-  uniqueTestUsername,
-} from '../helpers.ts';
-import { TEST_CITIES } from '../../support/factories.ts';
+import { BROWSER_ACCEPT, Browser, csrfFieldOf, fieldErrorOf, formTokenOf, inputValueOf, loggedInBrowser } from '../helpers.ts';
 
 const CSRF_MESSAGE = 'This form has expired or was not sent from MovR.';
-const CARD = '4111 1111 1111 1111';
 const CARD_DIGITS = '4111111111111111';
-
-/** Every row of every MovR table, to prove a refused request changed nothing. */
-async function snapshot(db: Database): Promise<string[]> {
-  const rows: string[] = [];
-  for (const table of TABLE_NAMES_CHILDREN_FIRST) {
-    const result = await db.execute(`SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY 1`);
-    rows.push(...result.map((r) => `${table} ${String(r.row)}`));
-  }
-  return rows;
-}
 
 async function userRow(db: Database, id: string): Promise<Record<string, unknown> | undefined> {
   const [row] = await db.execute('SELECT * FROM users WHERE id = $1', [id]);
   return row;
-}
-
-async function credentialsCount(db: Database): Promise<number> {
-  const [row] = await db.execute('SELECT count(*)::int AS n FROM user_credentials');
-  return Number(row?.n);
 }
 
 /** The section of the page between <main> and </main>. */
@@ -62,7 +35,7 @@ describeEachDatabase('account pages', (t) => {
         callback();
       },
     });
-    app = await testWebApp(t.db, { env: { MOVR_REGION: 'europe-west1' }, logger: { level: 'trace', stream } });
+    app = await buildTestApp(t.db, { env: { MOVR_REGION: 'europe-west1' }, logger: { level: 'trace', stream } });
   });
   afterAll(async () => {
     await app?.close();
@@ -73,7 +46,7 @@ describeEachDatabase('account pages', (t) => {
       name: 'Ada Lovelace',
       city: 'washington dc',
       address: '12 Analytical Row',
-      username: uniqueTestUsername('ada'),
+      username: uniqueUsername('ada'),
       password: 'Difference-Engine-1843',
       cardNumber: '',
       ...overrides,
@@ -114,7 +87,7 @@ describeEachDatabase('account pages', (t) => {
 
   it('signs up: logged in, sent to the home city’s vehicles, and only the masked card is kept anywhere', async () => {
     const browser = new Browser(app);
-    const form = validSignUp({ cardNumber: CARD });
+    const form = validSignUp({ cardNumber: VISA });
     logLines.length = 0;
     const response = await browser.postForm('/signup', { ...form, _csrf: await formTokenOf(browser, '/signup') });
     expect(response.statusCode).toBe(303);
@@ -136,7 +109,7 @@ describeEachDatabase('account pages', (t) => {
     const everything = [JSON.stringify(await snapshot(t.db)), response.body, JSON.stringify(response.headers), profile.body, logLines.join('\n')];
     for (const text of everything) {
       expect(text).not.toContain(CARD_DIGITS);
-      expect(text).not.toContain(CARD);
+      expect(text).not.toContain(VISA);
       expect(text).not.toContain('4111-1111');
     }
     expect(logLines.length).toBeGreaterThan(0);
@@ -144,7 +117,7 @@ describeEachDatabase('account pages', (t) => {
 
   it('a form with every field wrong comes back with the typed values (never the password or card) and a message per field', async () => {
     const browser = new Browser(app);
-    const before = await credentialsCount(t.db);
+    const before = await countRows(t.db, 'SELECT count(*) AS n FROM user_credentials');
     const response = await browser.postForm('/signup', {
       name: 'N'.repeat(101),
       city: 'atlantis',
@@ -181,7 +154,7 @@ describeEachDatabase('account pages', (t) => {
       'password',
       'cardNumber',
     ]);
-    expect(await credentialsCount(t.db)).toBe(before);
+    expect(await countRows(t.db, 'SELECT count(*) AS n FROM user_credentials')).toBe(before);
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
     expect((await browser.get('/profile')).statusCode).toBe(303);
   });
@@ -213,8 +186,8 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('a taken username (in any case) is a 409 with a message on the username field, never a database error', async () => {
-    const taken = uniqueTestUsername('taken');
-    await createTestUser(t.db, { username: taken });
+    const taken = uniqueUsername('taken');
+    await createUser(t.db, { username: taken });
     const before = await snapshot(t.db);
     for (const username of [taken, taken.toUpperCase(), ` ${taken.charAt(0).toUpperCase()}${taken.slice(1)} `]) {
       const browser = new Browser(app);
@@ -243,7 +216,7 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('a logged-in user visiting /login or /signup is sent to /', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
     for (const url of ['/login', '/signup', '/login?next=%2Fprofile']) {
       const response = await browser.get(url);
@@ -251,11 +224,11 @@ describeEachDatabase('account pages', (t) => {
       expect(response.headers.location).toBe('/');
     }
     const token = await formTokenOf(browser, '/profile');
-    const before = await credentialsCount(t.db);
+    const before = await countRows(t.db, 'SELECT count(*) AS n FROM user_credentials');
     const response = await browser.postForm('/signup', { ...validSignUp(), _csrf: token });
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/');
-    expect(await credentialsCount(t.db)).toBe(before);
+    expect(await countRows(t.db, 'SELECT count(*) AS n FROM user_credentials')).toBe(before);
   });
 
   // ---- log-in ------------------------------------------------------------------------------
@@ -282,7 +255,7 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('logs in (username in any case) and goes to the home city’s vehicles, or to a safe next', async () => {
-    const user = await createTestUser(t.db, { city: 'san francisco', name: 'Grace Hopper' });
+    const user = await createUser(t.db, { city: 'san francisco', name: 'Grace Hopper' });
     const username = user.username ?? '';
 
     const browser = new Browser(app);
@@ -320,7 +293,7 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('a protected page sends a visitor to log in, and back to that page afterwards', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = new Browser(app);
     const first = await browser.get('/profile/delete');
     expect(first.statusCode).toBe(303);
@@ -338,7 +311,7 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('wrong credentials: 401, one generic message, the username kept, the password not', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const username = user.username ?? '';
     const messages = new Set<string>();
     for (const [name, password] of [
@@ -366,7 +339,7 @@ describeEachDatabase('account pages', (t) => {
   });
 
   it('is rate-limited: 10 attempts per 5 minutes per IP and username, then 429 with Retry-After', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const username = user.username ?? '';
     const browser = new Browser(app);
     const token = await formTokenOf(browser, '/login');
@@ -385,7 +358,7 @@ describeEachDatabase('account pages', (t) => {
     expect((await browser.get('/profile')).statusCode).toBe(303);
 
     // Another username has its own allowance.
-    const other = await createTestUser(t.db);
+    const other = await createUser(t.db);
     const ok = await browser.postForm('/login', { username: other.username ?? '', password: TEST_PASSWORD, _csrf: token });
     expect(ok.statusCode).toBe(303);
   });
@@ -393,7 +366,7 @@ describeEachDatabase('account pages', (t) => {
   // ---- log-out -----------------------------------------------------------------------------
 
   it('logs out with a POST and its CSRF token only', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
 
     // Not by GET…
@@ -421,8 +394,8 @@ describeEachDatabase('account pages', (t) => {
   // ---- CSRF on every POST route ------------------------------------------------------------
 
   it('every POST route refuses a form without its CSRF token (403) and changes nothing', async () => {
-    const user = await createTestUser(t.db, { cardNumber: '5555 5555 5555 4444' });
-    const owner = await createTestUser(t.db);
+    const user = await createUser(t.db, { cardNumber: '5555 5555 5555 4444' });
+    const owner = await createUser(t.db);
     await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Main St' }, TEST_CITIES);
     await t.db.execute(
       `INSERT INTO promo_codes (code, description, creation_time, rules) VALUES ('CSRF-TEST', 'x', '2020-01-01', '{"type":"percent_discount","value":"10%"}')`,

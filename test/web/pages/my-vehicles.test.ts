@@ -4,24 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRide } from '../../../src/movr/rides.ts';
 import type { User } from '../../../src/movr/users.ts';
+import { buildTestApp, logInAsRoutes } from '../../support/app.ts';
+import { createUser, createVehicle } from '../../support/factories.ts';
+import { queryOne, snapshot } from '../../support/snapshot.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { Browser } from '../helpers.ts';
-import {
-  XSS,
-  XSS_ESCAPED,
-  csrfTokenFor,
-  flashesOf,
-  follow,
-  insertVehicle,
-  locationOf,
-  logInAs,
-  newRider,
-  queryOne,
-  removeTestHomes,
-  snapshot,
-  testApp,
-  vehicleIdsOf,
-} from './riding-helpers.ts';
+import { XSS, XSS_ESCAPED, csrfTokenFor, flashesOf, follow, locationOf, logInAs, vehicleIdsOf } from './riding-helpers.ts';
 
 describeEachDatabase(
   'my vehicles pages',
@@ -32,16 +20,15 @@ describeEachDatabase(
     let rider: User;
 
     beforeAll(async () => {
-      app = await testApp(t.db);
+      app = await buildTestApp(t.db, { routes: logInAsRoutes });
       [owner, neighbour, rider] = await Promise.all([
-        newRider(t.db, 'amsterdam', 'Anouk Owner'),
-        newRider(t.db, 'amsterdam', 'Noor Neighbour'),
-        newRider(t.db, 'amsterdam', 'Ruben Rider'),
+        createUser(t.db, { city: 'amsterdam', name: 'Anouk Owner', address: null }),
+        createUser(t.db, { city: 'amsterdam', name: 'Noor Neighbour', address: null }),
+        createUser(t.db, { city: 'amsterdam', name: 'Ruben Rider', address: null }),
       ]);
     });
     afterAll(async () => {
       await app?.close();
-      removeTestHomes();
     });
     beforeEach(async () => {
       for (const table of ['ride_receipts', 'vehicle_location_histories', 'rides', 'vehicles']) await t.db.execute(`DELETE FROM ${table}`);
@@ -49,7 +36,7 @@ describeEachDatabase(
 
     describe('GET /vehicles/mine', () => {
       it('lists the owner’s vehicles, retired ones with a badge, and nobody else’s', async () => {
-        const bike = await insertVehicle(t.db, {
+        const bike = await createVehicle(t.db, {
           city: 'amsterdam',
           ownerId: owner.id,
           type: 'bike',
@@ -58,13 +45,13 @@ describeEachDatabase(
           location: 'Damrak 1',
           creationTime: new Date('2025-02-01T09:00:00Z'),
         });
-        const retired = await insertVehicle(t.db, {
+        const retired = await createVehicle(t.db, {
           city: 'amsterdam',
           ownerId: owner.id,
           status: 'retired',
           creationTime: new Date('2025-03-01T09:00:00Z'),
         });
-        await insertVehicle(t.db, { city: 'amsterdam', ownerId: neighbour.id });
+        await createVehicle(t.db, { city: 'amsterdam', ownerId: neighbour.id });
         const { browser } = await logInAs(app, owner);
         const page = await browser.get('/vehicles/mine');
         expect(page.statusCode).toBe(200);
@@ -205,7 +192,7 @@ describeEachDatabase(
 
     describe('retiring a vehicle', () => {
       it('retires the owner’s own vehicle', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'amsterdam', ownerId: owner.id, type: 'bike', location: 'Dam 1' });
+        const vehicle = await createVehicle(t.db, { city: 'amsterdam', ownerId: owner.id, type: 'bike', location: 'Dam 1' });
         const { browser, csrf } = await logInAs(app, owner);
         const response = await browser.postForm(`/vehicles/amsterdam/${vehicle}/retire`, { _csrf: csrf });
         expect(response.statusCode).toBe(303);
@@ -221,8 +208,8 @@ describeEachDatabase(
       });
 
       it('refuses someone else’s vehicle with the 403 page and changes nothing', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'amsterdam', ownerId: neighbour.id });
-        const unowned = await insertVehicle(t.db, { city: 'amsterdam', ownerId: null });
+        const vehicle = await createVehicle(t.db, { city: 'amsterdam', ownerId: neighbour.id });
+        const unowned = await createVehicle(t.db, { city: 'amsterdam', ownerId: null });
         const { browser, csrf } = await logInAs(app, owner);
         const before = await snapshot(t.db);
         for (const id of [vehicle, unowned]) {
@@ -235,7 +222,7 @@ describeEachDatabase(
       });
 
       it('refuses a vehicle someone is riding, with a flash, and changes nothing', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'amsterdam', ownerId: owner.id });
+        const vehicle = await createVehicle(t.db, { city: 'amsterdam', ownerId: owner.id });
         await startRide(t.db, rider, { city: 'amsterdam', id: vehicle });
         const { browser, csrf } = await logInAs(app, owner);
         const list = await browser.get('/vehicles/mine');
@@ -251,7 +238,7 @@ describeEachDatabase(
       });
 
       it('refuses missing CSRF tokens (403), visitors, malformed ids and unknown cities (404), changing nothing', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'amsterdam', ownerId: owner.id });
+        const vehicle = await createVehicle(t.db, { city: 'amsterdam', ownerId: owner.id });
         const { browser, csrf } = await logInAs(app, owner);
         const before = await snapshot(t.db);
         expect((await browser.postForm(`/vehicles/amsterdam/${vehicle}/retire`, {})).statusCode).toBe(403);

@@ -7,21 +7,11 @@ import { endRide, startRide } from '../../../src/movr/rides.ts';
 import { DEFAULT_PRICE_LIST } from '../../../src/movr/pricing.ts';
 import { getUser } from '../../../src/movr/users.ts';
 import { addVehicle } from '../../../src/movr/vehicles.ts';
+import { buildTestApp } from '../../support/app.ts';
+import { MASTERCARD, TEST_CITIES, TEST_PASSWORD, VISA, createUser } from '../../support/factories.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
-import {
-  Browser,
-  TEST_PASSWORD,
-  createTestUser,
-  fieldErrorOf,
-  formTokenOf,
-  inputValueOf,
-  loggedInBrowser,
-  testWebApp,
-} from '../helpers.ts';
-import { TEST_CITIES } from '../../support/factories.ts';
+import { Browser, fieldErrorOf, formTokenOf, inputValueOf, loggedInBrowser } from '../helpers.ts';
 
-const VISA = '4111 1111 1111 1111';
-const MASTERCARD = '5555-5555-5555-4444';
 const XSS = '<script>alert(1)</script>';
 
 async function userRow(db: Database, id: string): Promise<Record<string, unknown> | undefined> {
@@ -38,7 +28,7 @@ function detail(html: string, field: string): string {
 describeEachDatabase('profile pages', (t) => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await testWebApp(t.db);
+    app = await buildTestApp(t.db);
   });
   afterAll(async () => {
     await app?.close();
@@ -60,7 +50,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('shows the user’s details: name, username, home city and region, address, masked card and ride counts', async () => {
-    const user = await createTestUser(t.db, { name: 'Ada Lovelace', city: 'boston', address: '12 Analytical Row', cardNumber: VISA });
+    const user = await createUser(t.db, { name: 'Ada Lovelace', city: 'boston', address: '12 Analytical Row', cardNumber: VISA });
     const browser = await loggedInBrowser(app, user.username ?? '');
     const response = await browser.get('/profile');
     expect(response.statusCode).toBe(200);
@@ -83,7 +73,7 @@ describeEachDatabase('profile pages', (t) => {
     expect(html).toContain('<label for="field-removeCard">Remove my card</label>');
 
     // Ride counts: one ended ride, one open.
-    const owner = await createTestUser(t.db, { city: 'boston' });
+    const owner = await createUser(t.db, { city: 'boston' });
     const bike = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Common' }, TEST_CITIES);
     const scooter = await addVehicle(t.db, owner, { type: 'scooter', color: 'blue', location: 'Harbor' }, TEST_CITIES);
     const ride = await startRide(t.db, user, bike);
@@ -95,7 +85,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('shows a name and address with HTML in them escaped', async () => {
-    const user = await createTestUser(t.db, { name: XSS, address: '"><img src=x onerror=alert(1)>' });
+    const user = await createUser(t.db, { name: XSS, address: '"><img src=x onerror=alert(1)>' });
     const browser = await loggedInBrowser(app, user.username ?? '');
     const html = (await browser.get('/profile')).body;
     expect(html).not.toContain(XSS);
@@ -105,7 +95,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('saves the name and address', async () => {
-    const user = await createTestUser(t.db, { name: 'Old Name', address: 'Old Street' });
+    const user = await createUser(t.db, { name: 'Old Name', address: 'Old Street' });
     const browser = await loggedInBrowser(app, user.username ?? '');
     const response = await browser.postForm('/profile', {
       name: '  New Name ',
@@ -127,7 +117,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('a new card number replaces the card, a blank one keeps it, the checkbox removes it', async () => {
-    const user = await createTestUser(t.db, { cardNumber: VISA });
+    const user = await createUser(t.db, { cardNumber: VISA });
     const browser = await loggedInBrowser(app, user.username ?? '');
     const post = async (fields: Record<string, string>) =>
       browser.postForm('/profile', { name: 'Test Rider', address: '1 Main Street', ...fields, _csrf: await formTokenOf(browser, '/profile') });
@@ -161,7 +151,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('an invalid edit comes back with a message per field and the typed values, the card number never', async () => {
-    const user = await createTestUser(t.db, { name: 'Kept Name', cardNumber: VISA });
+    const user = await createUser(t.db, { name: 'Kept Name', cardNumber: VISA });
     const browser = await loggedInBrowser(app, user.username ?? '');
     const response = await browser.postForm('/profile', {
       name: ' ',
@@ -183,8 +173,8 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('sessions are per cookie: one user’s session cannot change another user', async () => {
-    const alice = await createTestUser(t.db, { name: 'Alice' });
-    const bob = await createTestUser(t.db, { name: 'Bob' });
+    const alice = await createUser(t.db, { name: 'Alice' });
+    const bob = await createUser(t.db, { name: 'Bob' });
     const aliceBrowser = await loggedInBrowser(app, alice.username ?? '');
     const bobBrowser = await loggedInBrowser(app, bob.username ?? '');
 
@@ -218,7 +208,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('delete: a confirmation page; the typed username must match', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const page = await browser.get('/profile/delete');
     expect(page.statusCode).toBe(200);
@@ -237,8 +227,8 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('delete is refused while a ride is open', async () => {
-    const user = await createTestUser(t.db, { city: 'rome' });
-    const owner = await createTestUser(t.db, { city: 'rome' });
+    const user = await createUser(t.db, { city: 'rome' });
+    const owner = await createUser(t.db, { city: 'rome' });
     const vehicle = await addVehicle(t.db, owner, { type: 'scooter', color: 'black', location: 'Via Roma 1' }, TEST_CITIES);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const token = await formTokenOf(browser, '/profile/delete');
@@ -260,7 +250,7 @@ describeEachDatabase('profile pages', (t) => {
   });
 
   it('delete works otherwise: the account is erased, the session ended, and the user cannot log in again', async () => {
-    const user = await createTestUser(t.db, { cardNumber: VISA });
+    const user = await createUser(t.db, { cardNumber: VISA });
     const username = user.username ?? '';
     const browser = await loggedInBrowser(app, username);
     const otherSession = await loggedInBrowser(app, username);

@@ -3,37 +3,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/connect.ts';
-import { type PromoRules, promoCodes } from '../../../src/db/schema.ts';
 import { addPromoCode } from '../../../src/movr/promo-codes.ts';
+import { buildTestApp } from '../../support/app.ts';
+import { createUser, insertPromoCode } from '../../support/factories.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
-import {
-  BROWSER_ACCEPT,
-  Browser,
-  createTestUser,
-  csrfFieldOf,
-  fieldErrorOf,
-  formTokenOf,
-  inputValueOf,
-  loggedInBrowser,
-  testWebApp,
-} from '../helpers.ts';
+import { BROWSER_ACCEPT, Browser, csrfFieldOf, fieldErrorOf, formTokenOf, inputValueOf, loggedInBrowser } from '../helpers.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const XSS = '<script>alert(1)</script>';
-
-async function insertPromoCode(
-  db: Database,
-  code: string,
-  options: { percent?: string; rules?: PromoRules | null; creationTime?: Date; expirationTime?: Date | null; description?: string } = {},
-): Promise<void> {
-  await db.orm.insert(promoCodes).values({
-    code,
-    description: options.description ?? `${code} description`,
-    creationTime: options.creationTime ?? new Date('2020-01-01T00:00:00Z'),
-    expirationTime: options.expirationTime ?? null,
-    rules: options.rules === undefined ? { type: 'percent_discount', value: options.percent ?? '10%' } : options.rules,
-  });
-}
 
 async function userCodes(db: Database, userId: string): Promise<string[]> {
   const rows = await db.execute('SELECT code FROM user_promo_codes WHERE user_id = $1 ORDER BY code', [userId]);
@@ -56,7 +33,7 @@ describeEachDatabase('promo codes page', (t) => {
   const future = new Date(Date.now() + 30 * DAY_MS);
 
   beforeAll(async () => {
-    app = await testWebApp(t.db);
+    app = await buildTestApp(t.db);
     await insertPromoCode(t.db, 'A-SAVE10', { percent: '10%', expirationTime: future, description: 'Ten percent off every ride' });
     await insertPromoCode(t.db, 'A-SAVE25', { percent: '25%' });
     await insertPromoCode(t.db, 'A-XSS', { description: XSS });
@@ -121,7 +98,7 @@ describeEachDatabase('promo codes page', (t) => {
   });
 
   it('a logged-in user sees an add form, their (empty) codes, and an Add button per active code', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const html = (await browser.get('/promo-codes')).body;
     expect(html).toContain('href="/promo-codes" aria-current="page"');
@@ -135,7 +112,7 @@ describeEachDatabase('promo codes page', (t) => {
   });
 
   it('adding a code: unknown, expired, not yet valid and empty codes are refused with a clear message; success is flashed', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const add = async (code: string) => browser.postForm('/promo-codes', { code, _csrf: await formTokenOf(browser, '/promo-codes') });
 
@@ -179,7 +156,7 @@ describeEachDatabase('promo codes page', (t) => {
   });
 
   it('the Add button adds a listed code and comes back to the same page of the list', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     const browser = await loggedInBrowser(app, user.username ?? '');
     const cursor = 'P-05';
     const page = (await browser.get(`/promo-codes?cursor=${cursor}`)).body;
@@ -192,7 +169,7 @@ describeEachDatabase('promo codes page', (t) => {
   });
 
   it('your codes show how often each was used and an Expired badge once expired', async () => {
-    const user = await createTestUser(t.db);
+    const user = await createUser(t.db);
     await addPromoCode(t.db, user, 'A-SOON-EXPIRED');
     await addPromoCode(t.db, user, 'A-SAVE25');
     await t.db.execute("UPDATE user_promo_codes SET usage_count = 3 WHERE user_id = $1 AND code = 'A-SAVE25'", [user.id]);
@@ -220,8 +197,8 @@ describeEachDatabase('promo codes page', (t) => {
     expect(refused.statusCode).toBe(303);
     expect(refused.headers.location).toBe('/login');
 
-    const alice = await createTestUser(t.db);
-    const bob = await createTestUser(t.db);
+    const alice = await createUser(t.db);
+    const bob = await createUser(t.db);
     const aliceBrowser = await loggedInBrowser(app, alice.username ?? '');
     const bobBrowser = await loggedInBrowser(app, bob.username ?? '');
     const noToken = await aliceBrowser.postForm('/promo-codes', { code: 'A-SAVE25' });

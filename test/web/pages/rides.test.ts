@@ -3,28 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { promoCodes, rides } from '../../../src/db/schema.ts';
+import { rides } from '../../../src/db/schema.ts';
 import { addPromoCode } from '../../../src/movr/promo-codes.ts';
-import { startRide } from '../../../src/movr/rides.ts';
 import type { User } from '../../../src/movr/users.ts';
+import { buildTestApp, logInAsRoutes } from '../../support/app.ts';
+import { createRide, createUser, createVehicle, insertPromoCode } from '../../support/factories.ts';
+import { queryOne, snapshot } from '../../support/snapshot.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { Browser } from '../helpers.ts';
-import {
-  XSS,
-  XSS_ESCAPED,
-  decodeEntities,
-  flashesOf,
-  follow,
-  insertVehicle,
-  locationOf,
-  logInAs,
-  newRider,
-  queryOne,
-  removeTestHomes,
-  snapshot,
-  testApp,
-  timesOf,
-} from './riding-helpers.ts';
+import { XSS, XSS_ESCAPED, decodeEntities, flashesOf, follow, locationOf, logInAs, timesOf } from './riding-helpers.ts';
 
 const MINUTE = 60_000;
 
@@ -51,12 +38,11 @@ describeEachDatabase(
     let other: User;
 
     beforeAll(async () => {
-      app = await testApp(t.db);
-      [rider, other] = await Promise.all([newRider(t.db, 'boston', 'Bea Rider'), newRider(t.db, 'boston', 'Otto Other')]);
+      app = await buildTestApp(t.db, { routes: logInAsRoutes });
+      [rider, other] = await Promise.all([createUser(t.db, { city: 'boston', name: 'Bea Rider', address: null }), createUser(t.db, { city: 'boston', name: 'Otto Other', address: null })]);
     });
     afterAll(async () => {
       await app?.close();
-      removeTestHomes();
     });
     beforeEach(async () => {
       for (const table of ['ride_receipts', 'vehicle_location_histories', 'user_promo_codes', 'promo_codes', 'rides', 'vehicles']) {
@@ -65,15 +51,11 @@ describeEachDatabase(
     });
 
     async function openRide(user: User, options: { minutesAgo?: number; type?: string; location?: string; color?: string } = {}) {
-      const vehicle = await insertVehicle(t.db, {
-        city: 'boston',
-        type: options.type ?? 'bike',
-        color: options.color ?? 'green',
-        location: options.location ?? '1 Beacon St',
+      const ride = await createRide(t.db, user, {
+        now: new Date(Date.now() - (options.minutesAgo ?? 0) * MINUTE),
+        vehicle: { city: 'boston', type: options.type ?? 'bike', color: options.color ?? 'green', location: options.location ?? '1 Beacon St' },
       });
-      const now = new Date(Date.now() - (options.minutesAgo ?? 0) * MINUTE);
-      const ride = await startRide(t.db, user, { city: 'boston', id: vehicle }, { now });
-      return { vehicle, ride, path: `/rides/boston/${ride.id}` };
+      return { vehicle: ride.vehicleId ?? '', ride, path: `/rides/boston/${ride.id}` };
     }
 
     describe('the open ride', () => {
@@ -195,13 +177,7 @@ describeEachDatabase(
       });
 
       it('charges the fare with the best promo code and shows the receipt', async () => {
-        await t.db.orm.insert(promoCodes).values({
-          code: 'SPRING25',
-          description: 'Spring',
-          creationTime: new Date('2020-01-01T00:00:00Z'),
-          expirationTime: null,
-          rules: { type: 'percent_discount', value: '25%' },
-        });
+        await insertPromoCode(t.db, 'SPRING25', { description: 'Spring', percent: '25%' });
         await addPromoCode(t.db, rider, 'SPRING25');
         // A 12 min 30 s bike ride: 13 minutes, $1.00 + 13 × $0.15 = $2.95; 25% off $0.74; $2.21.
         const { path, ride, vehicle } = await openRide(rider, { minutesAgo: 12.5, type: 'bike' });
@@ -305,7 +281,7 @@ describeEachDatabase(
       });
 
       it('a ride without a receipt (generated data) shows just what was paid', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'boston' });
+        const vehicle = await createVehicle(t.db, { city: 'boston' });
         const id = randomUUID();
         await t.db.orm.insert(rides).values({
           id,
@@ -331,7 +307,7 @@ describeEachDatabase(
 
     describe('GET /rides', () => {
       it('lists the rider’s rides newest first, page by page, each once, with the open ride highlighted on top', async () => {
-        const vehicle = await insertVehicle(t.db, { city: 'boston', type: 'skateboard' });
+        const vehicle = await createVehicle(t.db, { city: 'boston', type: 'skateboard' });
         const base = Date.parse('2025-01-01T08:00:00Z');
         const ended = Array.from({ length: 45 }, (_, i) => ({
           id: randomUUID(),

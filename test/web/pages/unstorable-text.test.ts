@@ -2,14 +2,16 @@
 // a 400 with the form's error page, never a 500, and nothing written.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildTestApp } from '../../support/app.ts';
+import { TEST_PASSWORD, uniqueUsername } from '../../support/factories.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
-import { Browser, TEST_PASSWORD, formTokenOf, testWebApp, uniqueTestUsername } from '../helpers.ts';
+import { Browser, formTokenOf } from '../helpers.ts';
 
 describeEachDatabase('text the database cannot store', (t) => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    app = await testWebApp(t.db);
+    app = await buildTestApp(t.db);
   });
 
   afterAll(async () => {
@@ -22,7 +24,7 @@ describeEachDatabase('text the database cannot store', (t) => {
     const response = await browser.postForm('/signup', {
       name: 'Null\u0000Byte',
       city: 'paris',
-      username: uniqueTestUsername(),
+      username: uniqueUsername(),
       password: TEST_PASSWORD,
       _csrf: await formTokenOf(browser, '/signup'),
     });

@@ -7,27 +7,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rides, vehicles } from '../../../src/db/schema.ts';
 import { startRide } from '../../../src/movr/rides.ts';
 import type { User } from '../../../src/movr/users.ts';
+import { buildTestApp, logInAsRoutes } from '../../support/app.ts';
+import { createUser, createVehicle, vehicleRow } from '../../support/factories.ts';
+import { countRows, queryOne, snapshot } from '../../support/snapshot.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { Browser } from '../helpers.ts';
 import {
   XSS,
   XSS_ESCAPED,
-  countRows,
   csrfTokenFor,
   decodeEntities,
   flashesOf,
   follow,
-  insertVehicle,
   locationOf,
   logInAs,
-  newRider,
   nextHrefOf,
-  queryOne,
-  removeTestHomes,
-  snapshot,
-  testApp,
   vehicleIdsOf,
-  vehicleValues,
 } from './riding-helpers.ts';
 
 const START_FORM = /<form class="inline-form" method="post" action="\/cities\/[^"]+\/vehicles\/([0-9a-f-]{36})\/start">/g;
@@ -50,17 +45,16 @@ describeEachDatabase(
     let parisRider: User;
 
     beforeAll(async () => {
-      app = await testApp(t.db);
+      app = await buildTestApp(t.db, { routes: logInAsRoutes });
       [owner, nyRider, nyRider2, parisRider] = await Promise.all([
-        newRider(t.db, 'new york', 'Olga Owner'),
-        newRider(t.db, 'new york', 'Nina Rider'),
-        newRider(t.db, 'new york', 'Ned Rider'),
-        newRider(t.db, 'paris', 'Paul Rider'),
+        createUser(t.db, { city: 'new york', name: 'Olga Owner', address: null }),
+        createUser(t.db, { city: 'new york', name: 'Nina Rider', address: null }),
+        createUser(t.db, { city: 'new york', name: 'Ned Rider', address: null }),
+        createUser(t.db, { city: 'paris', name: 'Paul Rider', address: null }),
       ]);
     });
     afterAll(async () => {
       await app?.close();
-      removeTestHomes();
     });
     beforeEach(async () => {
       await emptyRidesAndVehicles(t);
@@ -68,14 +62,14 @@ describeEachDatabase(
 
     describe('GET /cities/:city/vehicles', () => {
       it('works as a deep link, with no earlier visit, and lists what each vehicle is', async () => {
-        const bike = await insertVehicle(t.db, {
+        const bike = await createVehicle(t.db, {
           type: 'bike',
           color: 'blue',
           brand: 'Brompton',
           ownerId: owner.id,
           location: '12 Broadway',
         });
-        const scooter = await insertVehicle(t.db, { type: 'scooter', status: 'in_use', color: 'red', location: '5 Wall St' });
+        const scooter = await createVehicle(t.db, { type: 'scooter', status: 'in_use', color: 'red', location: '5 Wall St' });
         const response = await app.inject({ url: '/cities/new%20york/vehicles', headers: { accept: 'text/html' } });
         expect(response.statusCode).toBe(200);
         expect(response.headers['content-type']).toContain('text/html');
@@ -124,7 +118,7 @@ describeEachDatabase(
       });
 
       it('renders a vehicle location with markup in it as text', async () => {
-        await insertVehicle(t.db, { location: XSS, brand: XSS });
+        await createVehicle(t.db, { location: XSS, brand: XSS });
         const response = await app.inject({ url: '/cities/new%20york/vehicles' });
         expect(response.statusCode).toBe(200);
         expect(response.body).not.toContain(XSS);
@@ -133,11 +127,11 @@ describeEachDatabase(
 
       it('filters by type and status, and keeps the chosen values in the form', async () => {
         const ids = {
-          availableBike: await insertVehicle(t.db, { type: 'bike' }),
-          inUseBike: await insertVehicle(t.db, { type: 'bike', status: 'in_use' }),
-          availableScooter: await insertVehicle(t.db, { type: 'scooter' }),
-          lostSkateboard: await insertVehicle(t.db, { type: 'skateboard', status: 'lost' }),
-          retiredBike: await insertVehicle(t.db, { type: 'bike', status: 'retired' }),
+          availableBike: await createVehicle(t.db, { type: 'bike' }),
+          inUseBike: await createVehicle(t.db, { type: 'bike', status: 'in_use' }),
+          availableScooter: await createVehicle(t.db, { type: 'scooter' }),
+          lostSkateboard: await createVehicle(t.db, { type: 'skateboard', status: 'lost' }),
+          retiredBike: await createVehicle(t.db, { type: 'bike', status: 'retired' }),
         };
         const list = async (query: string) => {
           const response = await app.inject({ url: `/cities/new%20york/vehicles${query}` });
@@ -162,8 +156,8 @@ describeEachDatabase(
       });
 
       it('ignores filter values it does not know, saying so, and never answers 500', async () => {
-        await insertVehicle(t.db, { type: 'bike' });
-        await insertVehicle(t.db, { type: 'scooter' });
+        await createVehicle(t.db, { type: 'bike' });
+        await createVehicle(t.db, { type: 'scooter' });
         const unknownType = await app.inject({ url: '/cities/new%20york/vehicles?type=hoverboard' });
         expect(unknownType.statusCode).toBe(200);
         expect(vehicleIdsOf(unknownType.body)).toHaveLength(2);
@@ -181,7 +175,7 @@ describeEachDatabase(
 
       it('walks every page with the Next page link: each vehicle exactly once, filters kept', async () => {
         const all = Array.from({ length: 47 }, (_, i) =>
-          vehicleValues({ id: randomUUID(), city: 'seattle', type: i % 3 === 0 ? 'bike' : 'scooter' }),
+          vehicleRow(randomUUID(), { city: 'seattle', type: i % 3 === 0 ? 'bike' : 'scooter' }),
         );
         await t.db.orm.insert(vehicles).values(all);
         const walk = async (start: string) => {
@@ -216,9 +210,9 @@ describeEachDatabase(
 
     describe('the start ride button', () => {
       it('is offered to logged-in riders of the city on available vehicles only', async () => {
-        const available = await insertVehicle(t.db, { status: 'available' });
-        await insertVehicle(t.db, { status: 'in_use' });
-        await insertVehicle(t.db, { status: 'lost' });
+        const available = await createVehicle(t.db, { status: 'available' });
+        await createVehicle(t.db, { status: 'in_use' });
+        await createVehicle(t.db, { status: 'lost' });
         const rider = await logInAs(app, nyRider);
         const html = (await rider.browser.get('/cities/new%20york/vehicles')).body;
         expect(startFormIds(html)).toEqual([available]);
@@ -229,7 +223,7 @@ describeEachDatabase(
       });
 
       it('is not offered to visitors, who are asked to log in instead', async () => {
-        await insertVehicle(t.db, { status: 'available' });
+        await createVehicle(t.db, { status: 'available' });
         const html = (await app.inject({ url: '/cities/new%20york/vehicles' })).body;
         expect(startFormIds(html)).toEqual([]);
         expect(html).toContain('Log in to ride');
@@ -237,7 +231,7 @@ describeEachDatabase(
       });
 
       it('is not offered to riders from another city, who are pointed to their home city', async () => {
-        await insertVehicle(t.db, { status: 'available' });
+        await createVehicle(t.db, { status: 'available' });
         const rider = await logInAs(app, parisRider);
         const html = (await rider.browser.get('/cities/new%20york/vehicles')).body;
         expect(startFormIds(html)).toEqual([]);
@@ -247,8 +241,8 @@ describeEachDatabase(
       });
 
       it('is not offered while the rider has a ride in progress, which is linked instead', async () => {
-        const first = await insertVehicle(t.db);
-        await insertVehicle(t.db);
+        const first = await createVehicle(t.db);
+        await createVehicle(t.db);
         const ride = await startRide(t.db, nyRider, { city: 'new york', id: first });
         const rider = await logInAs(app, nyRider);
         const html = (await rider.browser.get('/cities/new%20york/vehicles')).body;
@@ -260,7 +254,7 @@ describeEachDatabase(
 
     describe('POST /cities/:city/vehicles/:id/start', () => {
       it('starts a ride: the ride is stored, the vehicle is in use, and the rider lands on the open ride', async () => {
-        const vehicle = await insertVehicle(t.db, { type: 'bike', location: '7 Elm St' });
+        const vehicle = await createVehicle(t.db, { type: 'bike', location: '7 Elm St' });
         const rider = await logInAs(app, nyRider);
         const response = await rider.browser.postForm(`/cities/new%20york/vehicles/${vehicle}/start`, { _csrf: rider.csrf });
         expect(response.statusCode).toBe(303);
@@ -274,7 +268,7 @@ describeEachDatabase(
       });
 
       it('two riders starting the same vehicle at once: exactly one ride, the other is told someone took it', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         const [first, second] = await Promise.all([logInAs(app, nyRider), logInAs(app, nyRider2)]);
         const url = `/cities/new%20york/vehicles/${vehicle}/start`;
         const responses = await Promise.all([
@@ -294,7 +288,7 @@ describeEachDatabase(
       });
 
       it('a vehicle someone else rides: back to the list with the flash', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         await startRide(t.db, nyRider2, { city: 'new york', id: vehicle });
         const rider = await logInAs(app, nyRider);
         const response = await rider.browser.postForm(`/cities/new%20york/vehicles/${vehicle}/start`, { _csrf: rider.csrf });
@@ -305,7 +299,7 @@ describeEachDatabase(
       });
 
       it('a rider with a ride in progress is sent to it, with a flash', async () => {
-        const [first, second] = [await insertVehicle(t.db), await insertVehicle(t.db)];
+        const [first, second] = [await createVehicle(t.db), await createVehicle(t.db)];
         const open = await startRide(t.db, nyRider, { city: 'new york', id: first });
         const rider = await logInAs(app, nyRider);
         const response = await rider.browser.postForm(`/cities/new%20york/vehicles/${second}/start`, { _csrf: rider.csrf });
@@ -317,7 +311,7 @@ describeEachDatabase(
       });
 
       it('a vehicle in another city than the rider’s: a flash, no ride', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         const rider = await logInAs(app, parisRider);
         const response = await rider.browser.postForm(`/cities/new%20york/vehicles/${vehicle}/start`, { _csrf: rider.csrf });
         expect(locationOf(response)).toBe('/cities/new%20york/vehicles');
@@ -327,7 +321,7 @@ describeEachDatabase(
       });
 
       it('refuses a form without the CSRF token (403) and changes nothing', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         const rider = await logInAs(app, nyRider);
         const before = await snapshot(t.db);
         for (const fields of [{}, { _csrf: 'forged-token' }] as Record<string, string>[]) {
@@ -339,7 +333,7 @@ describeEachDatabase(
       });
 
       it('sends visitors to the log-in page and changes nothing', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         const visitor = new Browser(app);
         const token = await csrfTokenFor(visitor);
         const before = await snapshot(t.db);
@@ -350,7 +344,7 @@ describeEachDatabase(
       });
 
       it('answers malformed and unknown ids, and unknown cities, with the 404 page', async () => {
-        const vehicle = await insertVehicle(t.db);
+        const vehicle = await createVehicle(t.db);
         const rider = await logInAs(app, nyRider);
         const before = await snapshot(t.db);
         for (const url of [
