@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueToken, revokeToken, tokenSigningKey, verifyToken } from '../../src/movr/api-tokens.ts';
 import { AuthenticationError } from '../../src/movr/errors.ts';
 import { type User, deleteAccount } from '../../src/movr/users.ts';
+import { createUser } from '../support/factories.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { expectError, newUser } from './fixtures.ts';
+import { expectError } from './fixtures.ts';
 
 const key = tokenSigningKey('k'.repeat(40));
 
@@ -18,7 +19,7 @@ describeEachDatabase('api tokens', (t) => {
   let user: User;
 
   beforeAll(async () => {
-    user = await newUser(t.db, { city: 'paris' });
+    user = await createUser(t.db, { city: 'paris' });
   });
 
   it('verifies a fresh token as its owner', async () => {
@@ -58,7 +59,7 @@ describeEachDatabase('api tokens', (t) => {
   });
 
   it('refuses every token of a deleted account', async () => {
-    const leaving = await newUser(t.db, { city: 'rome' });
+    const leaving = await createUser(t.db, { city: 'rome' });
     const { token } = await issueToken(t.db, leaving, key);
     await deleteAccount(t.db, leaving);
     await expectError(verifyToken(t.db.orm, token, key), AuthenticationError, 'invalid_token');

@@ -9,9 +9,10 @@ import { addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../sr
 import { endRide, startRide } from '../../src/movr/rides.ts';
 import type { User } from '../../src/movr/users.ts';
 import { addVehicle } from '../../src/movr/vehicles.ts';
-import { describeEachDatabase } from '../support/databases.ts';
-import { emptyAllButUsers, expectError, insertPromoCode, minutes, newUser, snapshot } from './fixtures.ts';
-import { TEST_CITIES } from '../support/factories.ts';
+import { TEST_CITIES, createUser, insertPromoCode } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
+import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { expectError, minutes } from './fixtures.ts';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -24,14 +25,14 @@ describeEachDatabase('promo codes', (t) => {
 
   beforeAll(async () => {
     [user, other, owner] = await Promise.all([
-      newUser(t.db, { city: 'rome', name: 'Uma User' }),
-      newUser(t.db, { city: 'rome', name: 'Otto Other' }),
-      newUser(t.db, { city: 'rome', name: 'Owen Owner' }),
+      createUser(t.db, { city: 'rome', name: 'Uma User' }),
+      createUser(t.db, { city: 'rome', name: 'Otto Other' }),
+      createUser(t.db, { city: 'rome', name: 'Owen Owner' }),
     ]);
   });
 
   beforeEach(async () => {
-    await emptyAllButUsers(t.db);
+    await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
   });
 
   async function userCodeRows(who: User) {
@@ -98,7 +99,7 @@ describeEachDatabase('promo codes', (t) => {
     });
 
     it('pages through many codes', async () => {
-      await emptyAllButUsers(t.db);
+      await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
       const codes = Array.from({ length: 23 }, (_, i) => `BULK-${String(i).padStart(2, '0')}`);
       for (const code of codes) await insertPromoCode(t.db, code);
       const seen: string[] = [];

@@ -19,17 +19,10 @@ import {
 } from '../../src/movr/rides.ts';
 import { type User, deleteAccount } from '../../src/movr/users.ts';
 import { type Vehicle, addVehicle, getVehicle } from '../../src/movr/vehicles.ts';
-import { describeEachDatabase } from '../support/databases.ts';
-import {
-  countRows,
-  emptyAllButUsers,
-  expectError,
-  insertPromoCode,
-  minutes,
-  newUser,
-  snapshot,
-} from './fixtures.ts';
-import { TEST_CITIES } from '../support/factories.ts';
+import { TEST_CITIES, createUser, insertPromoCode } from '../support/factories.ts';
+import { countRows, snapshot } from '../support/snapshot.ts';
+import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { expectError, minutes } from './fixtures.ts';
 
 const T0 = new Date('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -48,17 +41,17 @@ describeEachDatabase(
 
     beforeAll(async () => {
       [owner, bostonRider, bostonOwner, ...riders] = await Promise.all([
-        newUser(t.db, { city: 'new york', name: 'Olive Owner' }),
-        newUser(t.db, { city: 'boston', name: 'Bea Boston' }),
-        newUser(t.db, { city: 'boston', name: 'Bob Boston' }),
-        ...Array.from({ length: CONCURRENT_RIDERS }, (_, i) => newUser(t.db, { city: 'new york', name: `Rider ${i + 1}` })),
+        createUser(t.db, { city: 'new york', name: 'Olive Owner' }),
+        createUser(t.db, { city: 'boston', name: 'Bea Boston' }),
+        createUser(t.db, { city: 'boston', name: 'Bob Boston' }),
+        ...Array.from({ length: CONCURRENT_RIDERS }, (_, i) => createUser(t.db, { city: 'new york', name: `Rider ${i + 1}` })),
       ]);
       rider = riders[0]!;
       otherRider = riders[1]!;
     });
 
     beforeEach(async () => {
-      await emptyAllButUsers(t.db);
+      await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
     });
 
     function addBike(location = 'Union Square', who: User = owner): Promise<Vehicle> {
@@ -210,7 +203,7 @@ describeEachDatabase(
     describe('startRide under concurrency', () => {
       it(`lets exactly one of ${CONCURRENT_RIDERS} riders racing for one vehicle have it`, async () => {
         for (let round = 0; round < 3; round++) {
-          await emptyAllButUsers(t.db);
+          await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
           const vehicle = await addBike(`Dock ${round}`);
           const results = await Promise.allSettled(riders.map((r) => startRide(t.db, r, vehicle)));
           const won = results.filter((r): r is PromiseFulfilledResult<Ride> => r.status === 'fulfilled');
@@ -236,7 +229,7 @@ describeEachDatabase(
 
       it('lets one rider start only one of two vehicles at once', async () => {
         for (let round = 0; round < 3; round++) {
-          await emptyAllButUsers(t.db);
+          await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
           const a = await addBike('A');
           const b = await addBike('B');
           const results = await Promise.allSettled([startRide(t.db, rider, a), startRide(t.db, rider, b)]);
@@ -268,7 +261,7 @@ describeEachDatabase(
 
     describe('endRide', () => {
       it('retires the vehicle instead of freeing it when its owner deleted their account during the ride', async () => {
-        const leaving = await newUser(t.db, { city: 'new york', name: 'Leaving Owner' });
+        const leaving = await createUser(t.db, { city: 'new york', name: 'Leaving Owner' });
         const vehicle = await addVehicle(t.db, leaving, { type: 'bike', color: 'red', location: 'Pier 1' }, TEST_CITIES);
         const ride = await startRide(t.db, rider, vehicle, { now: T0 });
         await deleteAccount(t.db, leaving);

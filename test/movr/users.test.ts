@@ -27,24 +27,24 @@ import {
 } from '../../src/movr/users.ts';
 import { addVehicle, getVehicle, listOwnedVehicles } from '../../src/movr/vehicles.ts';
 import { verifyPassword } from '../../src/movr/passwords.ts';
-import { describeEachDatabase, emptyTables } from '../support/databases.ts';
 import {
   BAD_LUHN,
   MASTERCARD,
-  PASSWORD,
+  TEST_CITIES,
+  TEST_PASSWORD,
   VISA,
-  expectError,
+  createUser,
   insertPromoCode,
-  newUser,
-  snapshot,
   uniqueUsername,
-} from './fixtures.ts';
-import { TEST_CITIES } from '../support/factories.ts';
+} from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
+import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { expectError } from './fixtures.ts';
 
 function input(overrides: Partial<SignUpInput> = {}): SignUpInput {
   return {
     username: uniqueUsername('rider'),
-    password: PASSWORD,
+    password: TEST_PASSWORD,
     name: 'Ada Lovelace',
     city: 'boston',
     address: '12 Beacon Street',
@@ -63,7 +63,7 @@ describe('password and card rules', () => {
     expect(passwordProblem('12345678901234')).toMatch(/too common/);
     expect(passwordProblem('my-Alice-secret!', 'alice')).toMatch(/username/);
     expect(passwordProblem('my-ALICE-secret!', ' Alice ')).toMatch(/username/);
-    expect(passwordProblem(PASSWORD, 'alice')).toBeUndefined();
+    expect(passwordProblem(TEST_PASSWORD, 'alice')).toBeUndefined();
   });
 
   it('masks a card to its last four digits', () => {
@@ -124,10 +124,10 @@ describeEachDatabase('users', (t) => {
       const [credentials] = await credentialsOf(user);
       expect(credentials?.username).toBe(username.toLowerCase());
       expect(credentials?.passwordHash).toMatch(/^\$argon2id\$/);
-      expect(credentials?.passwordHash).not.toContain(PASSWORD);
-      expect(await verifyPassword(credentials!.passwordHash, PASSWORD)).toBe(true);
+      expect(credentials?.passwordHash).not.toContain(TEST_PASSWORD);
+      expect(await verifyPassword(credentials!.passwordHash, TEST_PASSWORD)).toBe(true);
       // Nothing in the database holds the password in clear.
-      expect(JSON.stringify(await snapshot(t.db))).not.toContain(PASSWORD);
+      expect(JSON.stringify(await snapshot(t.db))).not.toContain(TEST_PASSWORD);
 
       expect(await getUser(t.db.orm, user)).toEqual(user);
     });
@@ -259,24 +259,24 @@ describeEachDatabase('users', (t) => {
   describe('logIn', () => {
     it('returns the user for the right password, whatever the username case', async () => {
       const user = await signUp(t.db, input({ username: 'alan.turing' }), TEST_CITIES);
-      expect(await logIn(t.db.orm, 'alan.turing', PASSWORD)).toEqual(user);
-      expect(await logIn(t.db.orm, ' Alan.Turing ', PASSWORD)).toEqual(user);
+      expect(await logIn(t.db.orm, 'alan.turing', TEST_PASSWORD)).toEqual(user);
+      expect(await logIn(t.db.orm, ' Alan.Turing ', TEST_PASSWORD)).toEqual(user);
     });
 
     it('refuses a wrong password and an unknown user with the same error', async () => {
       await signUp(t.db, input({ username: 'alan.turing' }), TEST_CITIES);
-      const wrong = await expectError(logIn(t.db.orm, 'alan.turing', `${PASSWORD}x`), AuthenticationError, 'invalid_credentials');
-      const unknown = await expectError(logIn(t.db.orm, 'nobody.here', PASSWORD), AuthenticationError, 'invalid_credentials');
+      const wrong = await expectError(logIn(t.db.orm, 'alan.turing', `${TEST_PASSWORD}x`), AuthenticationError, 'invalid_credentials');
+      const unknown = await expectError(logIn(t.db.orm, 'nobody.here', TEST_PASSWORD), AuthenticationError, 'invalid_credentials');
       expect(wrong.message).toBe(unknown.message);
       expect(wrong.kind).toBe('unauthenticated');
       await expectError(logIn(t.db.orm, 'alan.turing', ''), AuthenticationError, 'invalid_credentials');
-      await expectError(logIn(t.db.orm, 'alan.turing', PASSWORD.toUpperCase()), AuthenticationError, 'invalid_credentials');
+      await expectError(logIn(t.db.orm, 'alan.turing', TEST_PASSWORD.toUpperCase()), AuthenticationError, 'invalid_credentials');
     });
   });
 
   describe('getUser / findUser', () => {
     it('says not found for an unknown user or the wrong city', async () => {
-      const user = await newUser(t.db, { city: 'rome' });
+      const user = await createUser(t.db, { city: 'rome' });
       expect(await findUser(t.db.orm, { city: 'rome', id: '00000000-0000-4000-8000-000000000000' })).toBeUndefined();
       await expectError(getUser(t.db.orm, { city: 'paris', id: user.id }), NotFoundError, 'user_not_found');
     });
@@ -333,7 +333,7 @@ describeEachDatabase('users', (t) => {
     });
 
     it('says not found for a user that does not exist', async () => {
-      await newUser(t.db);
+      await createUser(t.db);
       const before = await snapshot(t.db);
       await expectError(
         updateProfile(t.db, { city: 'boston', id: '00000000-0000-4000-8000-000000000000' }, { name: 'Ghost' }),
@@ -346,21 +346,21 @@ describeEachDatabase('users', (t) => {
 
   describe('deleteAccount', () => {
     it('refuses while the user has an open ride and changes nothing', async () => {
-      const owner = await newUser(t.db, { city: 'seattle' });
-      const rider = await newUser(t.db, { city: 'seattle', cardNumber: VISA });
+      const owner = await createUser(t.db, { city: 'seattle' });
+      const rider = await createUser(t.db, { city: 'seattle', cardNumber: VISA });
       const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Pike Place' }, TEST_CITIES);
       await startRide(t.db, rider, vehicle);
       const before = await snapshot(t.db);
       await expectError(deleteAccount(t.db, rider), ConflictError, 'ride_open');
       expect(await snapshot(t.db)).toEqual(before);
-      expect((await logIn(t.db.orm, rider.username!, PASSWORD)).id).toBe(rider.id);
+      expect((await logIn(t.db.orm, rider.username!, TEST_PASSWORD)).id).toBe(rider.id);
     });
 
     it('erases personal data, credentials and promo codes, retires idle vehicles and keeps rides', async () => {
       await insertPromoCode(t.db, 'WELCOME', { percent: '10%' });
       const user = await signUp(t.db, input({ city: 'boston', cardNumber: VISA }), TEST_CITIES);
-      const other = await newUser(t.db, { city: 'boston' });
-      const otherOwner = await newUser(t.db, { city: 'boston' });
+      const other = await createUser(t.db, { city: 'boston' });
+      const otherOwner = await createUser(t.db, { city: 'boston' });
       await addPromoCode(t.db, user, 'WELCOME');
       await addPromoCode(t.db, other, 'WELCOME');
 
@@ -380,7 +380,7 @@ describeEachDatabase('users', (t) => {
 
       expect(await userRow(user)).toEqual({ id: user.id, city: 'boston', name: null, address: null, creditCard: null });
       expect(await credentialsOf(user)).toEqual([]);
-      await expectError(logIn(t.db.orm, user.username!, PASSWORD), AuthenticationError, 'invalid_credentials');
+      await expectError(logIn(t.db.orm, user.username!, TEST_PASSWORD), AuthenticationError, 'invalid_credentials');
       expect(await getUser(t.db.orm, user)).toEqual({ ...user, name: null, address: null, maskedCard: null, username: null });
       expect(await listUserPromoCodes(t.db.orm, user)).toEqual([]);
       expect(
@@ -411,9 +411,9 @@ describeEachDatabase('users', (t) => {
 
     it('closes the account to further changes, rides, vehicles and promo codes', async () => {
       await insertPromoCode(t.db, 'WELCOME', { percent: '10%' });
-      const owner = await newUser(t.db, { city: 'rome' });
+      const owner = await createUser(t.db, { city: 'rome' });
       const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'Colosseo' }, TEST_CITIES);
-      const user = await newUser(t.db, { city: 'rome' });
+      const user = await createUser(t.db, { city: 'rome' });
       await deleteAccount(t.db, user);
       const before = await snapshot(t.db);
       await expectError(updateProfile(t.db, user, { name: 'Back Again', address: 'Via Roma 1' }), NotFoundError, 'user_not_found');
@@ -426,10 +426,10 @@ describeEachDatabase('users', (t) => {
 
     it('never leaves a deleted account with an open ride, an active vehicle or a promo code when requests race', async () => {
       await insertPromoCode(t.db, 'WELCOME', { percent: '10%' });
-      const owner = await newUser(t.db, { city: 'rome' });
+      const owner = await createUser(t.db, { city: 'rome' });
       const outcomes = new Set<string>();
       for (let round = 0; round < 8; round++) {
-        const user = await newUser(t.db, { city: 'rome' });
+        const user = await createUser(t.db, { city: 'rome' });
         const vehicle = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: `Dock ${round}` }, TEST_CITIES);
         const [deleted, ...others] = await Promise.allSettled([
           deleteAccount(t.db, user),
@@ -465,17 +465,17 @@ describeEachDatabase('users', (t) => {
     });
 
     it('leaves other users untouched', async () => {
-      const user = await newUser(t.db, { city: 'paris' });
-      const other = await newUser(t.db, { city: 'paris', cardNumber: VISA });
+      const user = await createUser(t.db, { city: 'paris' });
+      const other = await createUser(t.db, { city: 'paris', cardNumber: VISA });
       const otherVehicle = await addVehicle(t.db, other, { type: 'bike', color: 'red', location: 'Louvre' }, TEST_CITIES);
       await deleteAccount(t.db, user);
       expect(await getUser(t.db.orm, other)).toEqual(other);
       expect((await getVehicle(t.db.orm, 'paris', otherVehicle.id)).status).toBe('available');
-      expect((await logIn(t.db.orm, other.username!, PASSWORD)).id).toBe(other.id);
+      expect((await logIn(t.db.orm, other.username!, TEST_PASSWORD)).id).toBe(other.id);
     });
 
     it('says not found for a user that does not exist', async () => {
-      await newUser(t.db);
+      await createUser(t.db);
       const before = await snapshot(t.db);
       await expectError(
         deleteAccount(t.db, { city: 'new york', id: '00000000-0000-4000-8000-000000000000' }),

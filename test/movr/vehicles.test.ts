@@ -17,9 +17,10 @@ import {
   listVehicles,
   retireVehicle,
 } from '../../src/movr/vehicles.ts';
-import { describeEachDatabase } from '../support/databases.ts';
-import { emptyAllButUsers, expectError, newUser, snapshot } from './fixtures.ts';
-import { TEST_CITIES } from '../support/factories.ts';
+import { TEST_CITIES, createUser } from '../support/factories.ts';
+import { snapshot } from '../support/snapshot.ts';
+import { describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { expectError } from './fixtures.ts';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -46,15 +47,15 @@ describeEachDatabase('vehicles', (t) => {
 
   beforeAll(async () => {
     [owner, otherOwner, rider, bostonOwner] = await Promise.all([
-      newUser(t.db, { city: 'new york', name: 'Olive Owner' }),
-      newUser(t.db, { city: 'new york', name: 'Oscar Other' }),
-      newUser(t.db, { city: 'new york', name: 'Rita Rider' }),
-      newUser(t.db, { city: 'boston', name: 'Bo Stone' }),
+      createUser(t.db, { city: 'new york', name: 'Olive Owner' }),
+      createUser(t.db, { city: 'new york', name: 'Oscar Other' }),
+      createUser(t.db, { city: 'new york', name: 'Rita Rider' }),
+      createUser(t.db, { city: 'boston', name: 'Bo Stone' }),
     ]);
   });
 
   beforeEach(async () => {
-    await emptyAllButUsers(t.db);
+    await emptyTables(t.db, { keep: ['users', 'user_credentials'] });
   });
 
   describe('addVehicle', () => {
