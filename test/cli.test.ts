@@ -1,10 +1,78 @@
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.ts';
-import { runMovr, scratchDir, startMovr } from './support/cli.ts';
+import { DEFAULT_INIT_OPTIONS } from '../src/workload/init.ts';
+import { DEFAULT_WRITE_WEIGHTS, WRITE_OPERATIONS } from '../src/workload/mix.ts';
+import { DEFAULT_RUN_OPTIONS } from '../src/workload/run.ts';
+import { runMovr, runMovrInProcess, scratchDir, startMovr } from './support/cli.ts';
 import { createTestDatabase, postgresAvailable, type TestDatabaseKind } from './support/databases.ts';
 
 const STACK_LINE = /^\s+at .+:\d+/m;
+
+/** Help text with its line breaks and column padding folded into single spaces. */
+const folded = (text: string) => text.replace(/\s+/g, ' ');
+
+const COMMANDS = ['serve', 'db migrate', 'db status', 'db regions', 'workload init', 'workload run', 'workload check'];
+const init = DEFAULT_INIT_OPTIONS;
+const run = DEFAULT_RUN_OPTIONS;
+
+/** Every command and subcommand, and what its help must list: options with their defaults. */
+const HELP: [command: string, lists: string[]][] = [
+  ['', ['--version', ...COMMANDS, 'help [options] [command...]', 'Exit codes: 0 done, 1 failed']],
+  ['serve', ['-h, --help Show this help']],
+  ['db', ['migrate [options]', 'status [options]', 'regions [options]']],
+  ['db migrate', ['--db <url> Database (default: DATABASE_URL)']],
+  ['db status', ['--db <url> Database (default: DATABASE_URL)']],
+  [
+    'db regions',
+    [
+      '--print Write the SQL',
+      '--apply Run it on the database',
+      '--style <style> regional-by-row (CockroachDB 21.1+) or partition-by-list (19.2 style) (default: regional-by-row)',
+      '--survive <goal> zone or region: what the database survives (regional-by-row) (default: zone)',
+      '--primary-region <region> Region the database is homed in (default: the first region of the region map)',
+      '--database <name> Database to alter (default: movr with --print, the connected one with --apply)',
+      '--db <url> Database to apply to (default: DATABASE_URL)',
+    ],
+  ],
+  ['workload', ['init [options]', 'run [options]', 'check [options]']],
+  [
+    'workload init',
+    [
+      '--db <url> Database (default: DATABASE_URL, else the embedded database)',
+      `--seed <n> Random seed (default: ${init.seed})`,
+      `--num-users <n> Users (default: ${init.numUsers})`,
+      `--num-vehicles <n> Vehicles (default: ${init.numVehicles})`,
+      `--num-rides <n> Rides (default: ${init.numRides})`,
+      `--num-histories <n> Vehicle location history points (default: ${init.numHistories})`,
+      `--num-promo-codes <n> Promo codes (default: ${init.numPromoCodes})`,
+      '--base-time <iso> Time the data set is generated relative to (default: this hour)',
+      '--drop Replace any MovR data already in the database',
+    ],
+  ],
+  [
+    'workload run',
+    [
+      '--db <url> Database to run against directly (default: DATABASE_URL)',
+      '--target <url>',
+      `--duration <d> How long: 30s, 5m, 1h; 0 runs until Ctrl-C (default: ${run.durationMs / 1000}s)`,
+      `--concurrency <n> Workers; the pool gets at least as many connections (default: ${run.concurrency})`,
+      `--max-rate <ops/s> Cap on operations per second of all workers; 0 = no cap (default: ${run.maxRate})`,
+      `--ramp <d> Start the workers spread over this time (default: ${run.rampMs / 1000}s)`,
+      `--seed <n> Random seed (default: ${run.seed})`,
+      '--read-percent <p> Percent of operations that are reads (default: 95)',
+      `(defaults: ${WRITE_OPERATIONS.map((op) => `${op}=${DEFAULT_WRITE_WEIGHTS[op]}`).join(',')})`,
+      '--cities <list> Cities and regions to use, e.g. paris,us-west1 (default: all)',
+      `--riders-per-worker <n> Riders each worker owns (default: ${run.ridersPerWorker})`,
+      '--json <file>',
+      '--no-check Do not check the invariants at the end',
+    ],
+  ],
+  ['workload check', ['--db <url> Database (default: DATABASE_URL)']],
+];
+
+const words = (command: string) => command.split(' ').filter(Boolean);
 
 describe('movr command', () => {
   it('prints its usage', async () => {
@@ -18,6 +86,83 @@ describe('movr command', () => {
     const result = await runMovr(['fly']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown command "fly"');
+    expect(result.stderr).toContain('Usage: movr [options] [command]');
+    expect(result.stdout).toBe('');
+  });
+
+  it('answers --help for every command and subcommand with exit code 0, listing its options and their defaults', { timeout: 90_000 }, async () => {
+    const results = await Promise.all(HELP.map(([command]) => runMovr([...words(command), '--help'])));
+    HELP.forEach(([command, lists], i) => {
+      const result = results[i]!;
+      expect(result.code, `movr ${command} --help: ${result.stderr}`).toBe(0);
+      expect(result.stderr).toBe('');
+      const help = folded(result.stdout);
+      expect(help).toContain(`Usage: movr ${command ? `${command} ` : ''}[options]`);
+      for (const item of lists) expect(help, `movr ${command} --help`).toContain(item);
+    });
+  });
+
+  it('answers -h like --help, and reads no configuration for either', async () => {
+    for (const [command] of HELP) {
+      const short = await runMovrInProcess([...words(command), '-h']);
+      const long = await runMovrInProcess([...words(command), '--help']);
+      expect(short.code, `movr ${command} -h: ${short.err.join('')}`).toBe(0);
+      expect(short.out.join('')).toBe(long.out.join(''));
+      expect(short.out.join('')).toMatch(/^Usage: movr /);
+    }
+  });
+
+  it('shows the top-level help for movr, movr --help and movr help; movr db and movr workload list their commands', { timeout: 60_000 }, async () => {
+    const [bare, long, help, db, workload] = await Promise.all(
+      [[], ['--help'], ['help'], ['db'], ['workload']].map((args) => runMovr(args)),
+    );
+    for (const result of [bare!, long!, help!]) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(help!.stdout);
+      for (const command of COMMANDS) expect(result.stdout).toContain(command);
+    }
+    expect(db!.code).toBe(0);
+    expect(db!.stdout).toMatch(/^Usage: movr db \[options\] \[command\]/);
+    for (const sub of ['migrate', 'status', 'regions']) expect(db!.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+    expect(workload!.code).toBe(0);
+    expect(workload!.stdout).toMatch(/^Usage: movr workload \[options\] \[command\]/);
+    for (const sub of ['init', 'run', 'check']) expect(workload!.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+    expect((await runMovrInProcess(['help', 'workload', 'run'])).out.join('')).toMatch(/^Usage: movr workload run \[options\]/);
+  });
+
+  it('prints a usage error and the usage of that command on stderr, exit code 2', { timeout: 90_000 }, async () => {
+    const cases: [args: string[], message: string, usage: string][] = [
+      [['workload', 'init', '--num-users', 'abc'], 'movr: --num-users must be a whole number, got "abc"', 'Usage: movr workload init [options]'],
+      [['db', 'regions', '--print', '--apply'], 'movr: movr db regions needs --print or --apply (one of them)', 'Usage: movr db regions [options]'],
+      [['workload', 'run', '--seed'], "movr: Option '--seed <n>' argument missing", 'Usage: movr workload run [options]'],
+      [['db', 'fly'], 'movr: unknown command "db fly"', 'Usage: movr db [options] [command]'],
+      [['serve', 'now'], "movr: Too many arguments for 'serve'", 'Usage: movr serve [options]'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runMovr(args)));
+    cases.forEach(([args, message, usage], i) => {
+      const result = results[i]!;
+      expect(result.code, `movr ${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.startsWith(`${message}`), result.stderr).toBe(true);
+      expect(result.stderr).toContain(usage);
+      expect(result.stderr).toContain('-h, --help');
+    });
+  });
+
+  it('names PORT when the port is in use, exit code 1', { timeout: 90_000 }, async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const result = await runMovr(['serve'], { env: { DATABASE_URL: 'pglite:memory', PORT: String(port), LOG_LEVEL: 'warn' } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `movr: port ${port} on 127.0.0.1 is in use: set PORT to a free port (or HOST to another interface)\n`,
+      );
+      expect(result.stderr).not.toMatch(STACK_LINE);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('refuses bad configuration with one message naming every wrong setting, exit code 2 and no stack trace', async () => {
@@ -98,6 +243,8 @@ for (const kind of ['pglite', 'postgres'] as TestDatabaseKind[]) {
         const again = await runMovr(['workload', 'init', ...db]);
         expect(again.code).toBe(1);
         expect(again.stderr).toContain('--drop');
+        expect(again.stderr).toMatch(/^movr: The database already holds MovR data \(in [a-z_, ]+\)\. Pass --drop /);
+        expect(again.stderr).not.toContain('Usage:');
 
         const replaced = await runMovr(['workload', 'init', ...db, '--drop', '--num-users', '18', '--num-rides', '40']);
         expect(replaced.code, replaced.stderr).toBe(0);

@@ -30,8 +30,6 @@ import {
 } from '../../src/db/regions.ts';
 import { applyRegions, cockroachVersion, unmappedCities } from '../../src/db/regions-apply.ts';
 import { checkInstanceRegion } from '../../src/db/instance-region.ts';
-import type { CliContext } from '../../src/cli/common.ts';
-import { runCli } from '../../src/cli/index.ts';
 import * as schema from '../../src/db/schema.ts';
 import { CITY_KEYED_TABLES, CITY_LED_INDEXES, GLOBAL_TABLES } from '../../src/db/schema.ts';
 import { asOfSystemTime } from '../../src/db/follower-reads.ts';
@@ -44,6 +42,7 @@ import { describeEachDatabase } from '../support/databases.ts';
 import { insertPromoCode, newUser } from '../movr/fixtures.ts';
 import { TEST_CITIES } from '../support/factories.ts';
 import { testConfig } from '../support/config.ts';
+import { runMovrInProcess } from '../support/cli.ts';
 
 const GOLDEN_DIR = new URL('./golden/', import.meta.url);
 const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
@@ -83,27 +82,12 @@ const cityList = (names: readonly string[]) => names.map((n) => quoteLiteral(n))
  * Runs `movr db regions <args>` in this process with the region map given; `open` stands in for
  * opening the database. What it wrote, its exit code and how often it opened a database.
  */
-async function regionsCommand(
+function regionsCommand(
   args: string[],
   options: { regionMap?: RegionMap; databaseUrl?: string; open?: () => Promise<Database> } = {},
 ) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let opened = 0;
   const config = { ...testConfig({ DATABASE_URL: options.databaseUrl ?? 'pglite:memory' }), regionMap: options.regionMap ?? DEFAULT_REGION_MAP };
-  const context: CliContext = {
-    config: () => config,
-    open: async () => {
-      opened++;
-      if (!options.open) throw new Error('--print must not connect');
-      return options.open();
-    },
-    out: (text) => void out.push(text),
-    err: (text) => void err.push(text),
-    exitCode: 0,
-  };
-  const code = await runCli(['db', 'regions', ...args], context);
-  return { code, out, err, opened };
+  return runMovrInProcess(['db', 'regions', ...args], { config, ...(options.open ? { open: options.open } : {}) });
 }
 
 /** [city, region] pairs that a CASE expression of the generated form maps to. */
@@ -342,6 +326,8 @@ describeEachDatabase('geo-partitioning against a migrated database', (t) => {
     }
     // Indexes that cannot be partitioned by city: they stay where the table's zone puts them.
     expect(rows.filter((r) => !r.is_primary && r.first_column !== 'city' && r.first_column !== 'vehicle_city').map((r) => r.index_name)).toEqual([
+      'api_tokens_expires_at',
+      'idempotency_keys_expires_at',
       'user_credentials_username_key',
     ]);
   });

@@ -1,9 +1,14 @@
-// Runs the real `movr` command in a child process, in a scratch folder, with a clean environment.
+// Runs the real `movr` command in a child process, in a scratch folder, with a clean environment;
+// or, where start-up time matters more than the process, its runCli in this process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CliContext } from '../../src/cli/common.ts';
+import { runCli } from '../../src/cli/index.ts';
+import type { Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/connect.ts';
 
 export const MOVR_BIN = fileURLToPath(new URL('../../bin/movr.js', import.meta.url));
 
@@ -26,7 +31,9 @@ export function scratchDir(prefix = 'movr-cli-'): string {
 
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of MOVR_VARIABLES) delete base[name];
+  for (const name of Object.keys(base)) {
+    if (MOVR_VARIABLES.includes(name) || name.startsWith('MOVR_')) delete base[name];
+  }
   return { ...base, ...env };
 }
 
@@ -97,4 +104,42 @@ export function startMovr(options: { env?: Record<string, string>; cwd?: string 
       reject(new Error(`movr serve exited with ${code}:\n${output}`));
     });
   });
+}
+
+export interface InProcessResult {
+  code: number;
+  /** What the command wrote, one entry a write. */
+  out: string[];
+  err: string[];
+  /** How many times it opened a database. */
+  opened: number;
+}
+
+/**
+ * Runs `movr <args>` in this process through runCli, without tsx's start-up. Without `config`,
+ * reading the configuration fails the command; without `open`, opening a database does.
+ */
+export async function runMovrInProcess(
+  args: string[],
+  options: { config?: Config; open?: () => Promise<Database> } = {},
+): Promise<InProcessResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  let opened = 0;
+  const context: CliContext = {
+    config: () => {
+      if (!options.config) throw new Error('this command must not read the configuration');
+      return options.config;
+    },
+    open: async () => {
+      opened++;
+      if (!options.open) throw new Error('this command must not connect');
+      return options.open();
+    },
+    out: (text) => void out.push(text),
+    err: (text) => void err.push(text),
+    exitCode: 0,
+  };
+  const code = await runCli(args, context);
+  return { code, out, err, opened };
 }
