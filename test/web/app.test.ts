@@ -1,35 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { type Config, parseConfig } from '../../src/config.ts';
 import { type Database, openDatabase } from '../../src/db/connect.ts';
-import { users, vehicles } from '../../src/db/schema.ts';
+import { vehicles } from '../../src/db/schema.ts';
 import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/movr/errors.ts';
 import { countVehiclesByCity } from '../../src/movr/vehicles.ts';
-import { buildApp } from '../../src/web/app.ts';
 import { prefersJson, wantsJson } from '../../src/web/errors.ts';
+import { buildTestApp } from '../support/app.ts';
 import { createTestDatabase, describeEachDatabase, emptyTables } from '../support/databases.ts';
+import { createUserRow, vehicleRow } from '../support/factories.ts';
+import { BROWSER_ACCEPT } from './helpers.ts';
 
-const SECRET = 'test-secret-key-that-is-long-enough-0123456789';
-const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const XSS = '<script>alert(1)</script>';
-
-const homes: string[] = [];
-function testConfig(env: Record<string, string> = {}): Config {
-  const home = mkdtempSync(path.join(tmpdir(), 'movr-web-'));
-  homes.push(home);
-  return parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...env });
-}
-afterAll(() => {
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
-});
 
 /** A pino-compatible stream that keeps every log line, for asserting on what was logged. */
 function logCapture() {
@@ -65,22 +52,9 @@ describeEachDatabase('web app', (t) => {
 
   beforeAll(async () => {
     await emptyTables(t.db);
-    const nyOwner = randomUUID();
-    const parisOwner = randomUUID();
-    await t.db.orm.insert(users).values([
-      { id: nyOwner, city: 'new york', name: 'Nia Owner' },
-      { id: parisOwner, city: 'paris', name: 'Pierre Owner' },
-    ]);
-    const vehicle = (city: string, status: string, ownerId: string | null = null) => ({
-      id: randomUUID(),
-      city,
-      type: 'scooter',
-      ownerId,
-      status,
-      creationTime: new Date(),
-      currentLocation: '1 Main St',
-      ext: { color: 'red' },
-    });
+    const { id: nyOwner } = await createUserRow(t.db, { city: 'new york', name: 'Nia Owner' });
+    const { id: parisOwner } = await createUserRow(t.db, { city: 'paris', name: 'Pierre Owner' });
+    const vehicle = (city: string, status: string, ownerId: string | null = null) => vehicleRow(randomUUID(), { city, status, ownerId });
     await t.db.orm.insert(vehicles).values([
       vehicle('new york', 'available', nyOwner),
       vehicle('new york', 'in_use', nyOwner),
@@ -95,9 +69,12 @@ describeEachDatabase('web app', (t) => {
       vehicle(XSS, 'available'),
     ]);
 
-    app = await buildApp({ config: testConfig(), db: t.db, secretKey: SECRET, logger: logs.logger });
-    // Test-only routes, to drive the error handler.
-    const typed = app.withTypeProvider<ZodTypeProvider>();
+    app = await buildTestApp(t.db, { logger: logs.logger, routes: errorRoutes });
+  });
+
+  /** Test-only routes, to drive the error handler. */
+  async function errorRoutes(instance: FastifyInstance): Promise<void> {
+    const typed = instance.withTypeProvider<ZodTypeProvider>();
     typed.post(
       '/api/test/echo',
       {
@@ -124,7 +101,7 @@ describeEachDatabase('web app', (t) => {
       await t.db.execute('SELECT * FROM no_such_table_here');
       return 'unreachable';
     });
-  });
+  }
 
   afterAll(async () => {
     await app?.close();
@@ -176,12 +153,7 @@ describeEachDatabase('web app', (t) => {
     });
 
     it("puts the instance's region first and says so", async () => {
-      const regional = await buildApp({
-        config: testConfig({ MOVR_REGION: 'europe-west1' }),
-        db: t.db,
-        secretKey: SECRET,
-        logger: false,
-      });
+      const regional = await buildTestApp(t.db, { env: { MOVR_REGION: 'europe-west1' } });
       try {
         const html = (await regional.inject({ url: '/' })).body;
         expect(html).toContain('This instance serves europe-west1');
@@ -228,7 +200,7 @@ describeEachDatabase('web app', (t) => {
       } else {
         separate = await openDatabase(inject('postgresUrl') ?? '');
       }
-      const probe = await buildApp({ config: testConfig(), db: separate, secretKey: SECRET, logger: false });
+      const probe = await buildTestApp(separate);
       try {
         expect((await probe.inject({ url: '/readyz' })).statusCode).toBe(200);
         await separate.close();
@@ -244,7 +216,7 @@ describeEachDatabase('web app', (t) => {
 
     it('GET /readyz answers 503 when the database does not answer within 2 s', async () => {
       const hanging: Database = { ...t.db, execute: () => new Promise(() => {}) };
-      const probe = await buildApp({ config: testConfig(), db: hanging, secretKey: SECRET, logger: false });
+      const probe = await buildTestApp(hanging);
       try {
         const started = Date.now();
         const response = await probe.inject({ url: '/readyz' });

@@ -1,29 +1,18 @@
 // The plumbing the site's pages sit on: sessions, log in/out, requireUser, CSRF, flash
 // messages, form bodies and rate limits, driven through app.inject() with test-only routes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Config, parseConfig } from '../../src/config.ts';
-import { buildApp } from '../../src/web/app.ts';
 import { logIn, logOut, requireUser, userOf } from '../../src/web/plugins/auth.ts';
 import { formValues } from '../../src/web/forms.ts';
 import { byIpAndField, rateLimit } from '../../src/web/plugins/rate-limit.ts';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../../src/web/plugins/sessions.ts';
+import { buildTestApp } from '../support/app.ts';
+import { TEST_SECRET_KEY } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { BROWSER_ACCEPT, Browser, csrfFieldOf, setCookie } from './helpers.ts';
 
-const SECRET = 'plumbing-test-secret-key-0123456789abcdef';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CSRF_MESSAGE = 'This form has expired or was not sent from MovR. Please go back, reload the page and try again.';
-
-const homes: string[] = [];
-function testConfig(env: Record<string, string> = {}): Config {
-  const home = mkdtempSync(path.join(tmpdir(), 'movr-plumbing-'));
-  homes.push(home);
-  return parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, LOG_LEVEL: 'silent', ...env });
-}
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -31,7 +20,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.destroy();
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
 /** What the test routes did, to check that refused requests did nothing. */
@@ -82,12 +70,6 @@ async function testRoutes(app: FastifyInstance): Promise<void> {
   );
 }
 
-async function testApp(env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ config: testConfig(env), db: database.db, secretKey: SECRET, logger: false });
-  await app.register(testRoutes);
-  return app;
-}
-
 /** A browser with a session: it has visited a page, so it holds a CSRF secret; returns a token. */
 async function withToken(browser: Browser): Promise<string> {
   const response = await browser.get('/test/csrf');
@@ -105,7 +87,7 @@ async function loggedIn(app: FastifyInstance, user = { id: 'a1b2c3', city: 'pari
 describe('web plumbing', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await testApp();
+    app = await buildTestApp(database.db, { routes: testRoutes });
   });
   afterAll(async () => {
     await app?.close();
@@ -132,7 +114,10 @@ describe('web plumbing', () => {
     });
 
     it('is Secure in production', async () => {
-      const production = await testApp({ NODE_ENV: 'production', SECRET_KEY: SECRET });
+      const production = await buildTestApp(database.db, {
+        env: { NODE_ENV: 'production', SECRET_KEY: TEST_SECRET_KEY },
+        routes: testRoutes,
+      });
       try {
         const cookie = setCookie(await production.inject({ url: '/test/csrf' }), SESSION_COOKIE);
         expect(cookie?.attributes).toHaveProperty('secure', '');
@@ -183,13 +168,7 @@ describe('web plumbing', () => {
     });
 
     it('a cookie made with another secret key is ignored', async () => {
-      const other = await buildApp({
-        config: testConfig(),
-        db: database.db,
-        secretKey: 'a-completely-different-secret-key-0123456789',
-        logger: false,
-      });
-      await other.register(testRoutes);
+      const other = await buildTestApp(database.db, { secretKey: 'a-completely-different-secret-key-0123456789', routes: testRoutes });
       try {
         const browser = await loggedIn(other);
         const cookie = browser.cookies.get(SESSION_COOKIE) ?? '';
