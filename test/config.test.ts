@@ -181,3 +181,37 @@ describe('parseConfig', () => {
     });
   });
 });
+
+describe('resilience settings', () => {
+  it('have sane defaults', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      dbConnectTimeoutMs: 5000,
+      dbStatementTimeoutMs: 15_000,
+      injectRetryErrors: 0,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 2048,
+      maxConnectionsPerClient: 256,
+      maxEventLoopDelayMs: 1000,
+      shutdownGraceMs: 10_000,
+      housekeepingIntervalMs: 300_000,
+    });
+  });
+
+  it('are read from the environment; the header timeout never exceeds the request timeout', () => {
+    const config = parseConfig({ MOVR_REQUEST_TIMEOUT_MS: '5000', MOVR_HEADERS_TIMEOUT_MS: '8000', MOVR_INJECT_RETRY_ERRORS: '0.2' });
+    expect(config.requestTimeoutMs).toBe(5000);
+    expect(config.headersTimeoutMs).toBe(5000);
+    expect(config.injectRetryErrors).toBe(0.2);
+  });
+
+  it('refuse injected retry errors in production and nonsense anywhere', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(40), MOVR_INJECT_RETRY_ERRORS: '0.2' })).toThrow(
+      /MOVR_INJECT_RETRY_ERRORS is for tests and development/,
+    );
+    expect(() => parseConfig({ MOVR_INJECT_RETRY_ERRORS: '2' })).toThrow(/fraction between 0 and 1/);
+    expect(() => parseConfig({ MOVR_REQUEST_TIMEOUT_MS: '10' })).toThrow(/MOVR_REQUEST_TIMEOUT_MS must be at least 1000/);
+  });
+});

@@ -146,6 +146,15 @@ function injectedRetryError(): Error {
   });
 }
 
+/** The runner's own retry protocol statements get no injected errors, as on CockroachDB. */
+const RETRY_PROTOCOL = /^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b/i;
+
+function statementText(query: unknown): string {
+  if (typeof query === 'string') return query;
+  const text = (query as { text?: unknown } | null)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
 /** Where a connection's wrapper finds the attempt it serves (none outside transactions). */
 interface Injection {
   attempt: TransactionAttempt | undefined;
@@ -155,7 +164,7 @@ interface Injection {
 function injecting<C extends { query: (...args: never[]) => unknown }>(client: C, injection: Injection): C {
   const wrapper = Object.create(client) as C;
   wrapper.query = ((...args: never[]) => {
-    const probability = injection.attempt?.injectRetryErrors() ?? 0;
+    const probability = RETRY_PROTOCOL.test(statementText(args[0])) ? 0 : (injection.attempt?.injectRetryErrors() ?? 0);
     return probability > 0 && Math.random() < probability ? Promise.reject(injectedRetryError()) : client.query(...args);
   }) as C['query'];
   return wrapper;

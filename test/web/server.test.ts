@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 /** Starts test/web/fixtures/serve.ts on a fresh copy of the migrated PGlite database. */
-async function startChild(slowMs: number): Promise<Child> {
+async function startChild(slowMs: number, env: Record<string, string> = {}): Promise<Child> {
   const database = await createTestDatabase('pglite');
   // PGlite directories are single-process: let the child have it.
   await database.db.close();
@@ -47,6 +47,7 @@ async function startChild(slowMs: number): Promise<Child> {
       FIXTURE_DATABASE_URL: database.url,
       FIXTURE_HOME: home,
       FIXTURE_SLOW_MS: String(slowMs),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -151,6 +152,20 @@ describe('startServer (child process)', () => {
     expect(await slow).toEqual({ status: 200, body: '{"done":true}' });
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(await tryConnect(child.url)).toBe('ECONNREFUSED');
+    expect(child.output.join('\n')).toContain('"msg":"shut down cleanly"');
+  }, 60_000);
+
+  it('on SIGTERM, a request still running when the grace period ends is logged and cut, and the process exits 0', async () => {
+    const child = await startChild(30_000, { MOVR_SHUTDOWN_GRACE_MS: '1000' });
+    const slow = get(`${child.url}/slow`).catch((error: Error) => error);
+    await child.waitFor('SLOW_STARTED');
+    const signalled = Date.now();
+    child.process.kill('SIGTERM');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(10_000);
+    expect(await slow).toBeInstanceOf(Error);
+    const cut = child.output.find((line) => line.includes('request cut'));
+    expect(cut, child.output.join('\n')).toContain('"url":"/slow"');
     expect(child.output.join('\n')).toContain('"msg":"shut down cleanly"');
   }, 60_000);
 
