@@ -1,14 +1,12 @@
 // /docs in a real browser: Swagger UI renders the API reference under the app's strict
 // Content-Security-Policy without a single console error or CSP violation, and "Try it out"
 // calls the API. Screenshots: screenshots/api-docs.png and api-docs-try-it-out.png.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { describeBrowser, launchBrowser, screenshotPath } from '../browser/support.ts';
+import { testConfig } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
 
 // page.evaluate() callbacks run in the browser; the project compiles without the DOM library.
@@ -25,12 +23,8 @@ describeBrowser('API reference (/docs) in Chromium', () => {
 
   beforeAll(async () => {
     const database = await createTestDatabase('pglite');
-    const home = mkdtempSync(path.join(tmpdir(), 'movr-browser-docs-'));
-    cleanups.push(() => {
-      rmSync(database.url.slice('pglite:'.length), { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    });
-    const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+    cleanups.push(() => rmSync(database.url.slice('pglite:'.length), { recursive: true, force: true }));
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0' });
     server = await startServer({ config, db: database.db, logger: false });
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });

@@ -2,16 +2,15 @@
 // focus, the navigation for visitors and for logged-in users, and the 404 page. Screenshots:
 // screenshots/home.png, home-logged-in.png, home-focus.png and not-found.png.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
-import { users, vehicles } from '../../src/db/schema.ts';
+import { vehicles } from '../../src/db/schema.ts';
 import { logIn } from '../../src/web/plugins/auth.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { testConfig } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
+import { createUserRow, vehicleRow } from '../support/factories.ts';
 import { describeBrowser, launchBrowser, screenshotPath } from './support.ts';
 
 // The few DOM names used inside page.evaluate() callbacks, which run in the browser (the project
@@ -48,23 +47,9 @@ describeBrowser('home page in Chromium', () => {
 
   beforeAll(async () => {
     const database = await createTestDatabase('pglite');
-    const home = mkdtempSync(path.join(tmpdir(), 'movr-browser-home-'));
-    cleanups.push(() => {
-      rmSync(database.url.slice('pglite:'.length), { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    });
-    const owner = randomUUID();
-    await database.db.orm.insert(users).values({ id: owner, city: 'paris', name: 'Pierre Owner' });
-    const vehicle = (city: string, status: string) => ({
-      id: randomUUID(),
-      city,
-      type: 'scooter',
-      ownerId: city === 'paris' ? owner : null,
-      status,
-      creationTime: new Date(),
-      currentLocation: '1 Main St',
-      ext: { color: 'red' },
-    });
+    cleanups.push(() => rmSync(database.url.slice('pglite:'.length), { recursive: true, force: true }));
+    const { id: owner } = await createUserRow(database.db, { city: 'paris', name: 'Pierre Owner' });
+    const vehicle = (city: string, status: string) => vehicleRow(randomUUID(), { city, status, ownerId: city === 'paris' ? owner : null });
     await database.db.orm.insert(vehicles).values([
       vehicle('new york', 'available'),
       vehicle('new york', 'in_use'),
@@ -76,7 +61,7 @@ describeBrowser('home page in Chromium', () => {
       vehicle('rome', 'available'),
     ]);
 
-    const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0' });
     // The server owns the database from here on and closes it.
     server = await startServer({
       config,

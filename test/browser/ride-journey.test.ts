@@ -1,49 +1,35 @@
 // A rider's whole journey in a real browser: sign up, pick a city, start a ride, end it, and see
 // the fare in the ride history. Screenshots of the main pages go to screenshots/journey-*.png.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
-import { promoCodes, users, vehicles } from '../../src/db/schema.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { testConfig } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
+import { createUserRow, createVehicle, insertPromoCode } from '../support/factories.ts';
 import { describeBrowser, launchBrowser, screenshotPath } from './support.ts';
 
 describeBrowser('a rider in Chromium', () => {
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  let home = '';
   let dataDir = '';
   const problems: string[] = [];
 
   beforeAll(async () => {
     const database = await createTestDatabase('pglite');
     dataDir = database.url.slice('pglite:'.length);
-    home = mkdtempSync(path.join(tmpdir(), 'movr-browser-journey-'));
-    const owner = randomUUID();
-    await database.db.orm.insert(users).values({ id: owner, city: 'paris', name: 'Pierre <b>Owner</b>' });
-    await database.db.orm.insert(vehicles).values({
-      id: randomUUID(),
+    const owner = await createUserRow(database.db, { city: 'paris', name: 'Pierre <b>Owner</b>' });
+    await createVehicle(database.db, {
       city: 'paris',
       type: 'bike',
-      ownerId: owner,
-      status: 'available',
-      creationTime: new Date(),
-      currentLocation: '12 Rue de Rivoli',
-      ext: { color: 'blue', brand: 'Kona' },
+      ownerId: owner.id,
+      location: '12 Rue de Rivoli',
+      color: 'blue',
+      brand: 'Kona',
     });
-    await database.db.orm.insert(promoCodes).values({
-      code: 'welcome_ride',
-      description: 'Ten percent off your rides',
-      creationTime: new Date('2020-01-01T00:00:00Z'),
-      expirationTime: null,
-      rules: { type: 'percent_discount', value: '10%' },
-    });
-    const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+    await insertPromoCode(database.db, 'welcome_ride', { description: 'Ten percent off your rides', percent: '10%' });
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0' });
     server = await startServer({ config, db: database.db, logger: false }); // owns the database now
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
@@ -58,7 +44,6 @@ describeBrowser('a rider in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(home, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });
 

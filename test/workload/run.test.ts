@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
 import { createUser } from '../../src/movr/users.ts';
 import { addVehicle, prepareCityVehiclesRead } from '../../src/movr/vehicles.ts';
 import { startServer } from '../../src/web/server.ts';
@@ -35,6 +34,7 @@ import { HttpError, WorkloadConflict, classifyFailure } from '../../src/workload
 import { ConflictError, NotFoundError } from '../../src/movr/errors.ts';
 import { TransactionRetriesExhaustedError } from '../../src/db/errors.ts';
 import { MOVR_BIN, runMovr, scratchDir } from '../support/cli.ts';
+import { TEST_SECRET_KEY, testConfig } from '../support/config.ts';
 import { createTestDatabase, describeEachDatabase, emptyTables } from '../support/databases.ts';
 import { DEFAULT_REGION_MAP } from '../../src/region-map.ts';
 import { TEST_CITIES } from '../support/factories.ts';
@@ -394,28 +394,17 @@ describeEachDatabase(
 describe('runWorkload over HTTP, against an in-process server [pglite]', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let home: string;
 
   beforeAll(async () => {
     database = await createTestDatabase('pglite');
     await initWorkload(database.db, { ...DEFAULT_INIT_OPTIONS, numVehicles: 60, drop: true, baseTime: BASE_TIME, demoPasswords: 'fixed' });
-    home = mkdtempSync(path.join(tmpdir(), 'movr-run-home-'));
-    const config = parseConfig({
-      NODE_ENV: 'test',
-      MOVR_HOME: home,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      MOVR_API_RATE_LIMIT: '0',
-      SECRET_KEY: 'workload-test-secret-key-0123456789abcdef',
-    });
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0', MOVR_API_RATE_LIMIT: '0', SECRET_KEY: TEST_SECRET_KEY });
     server = await startServer({ config, db: database.db, logger: false });
   });
 
   afterAll(async () => {
     await server?.close();
     await database?.destroy();
-    rmSync(home, { recursive: true, force: true });
   });
 
   it('registers and logs in riders, runs the mix through the JSON API, and leaves the data consistent', { timeout: 60_000 }, async () => {
