@@ -1,6 +1,6 @@
 // What the commands of `movr` share: the context they run in (configuration, database, output),
 // the exit-code conventions, option parsers, and a few outputs.
-import { Option } from 'commander';
+import { Command, Option } from 'commander';
 import { type Config, databaseOptions, loadConfig } from '../config.ts';
 import { type Database, type OpenOptions, openDatabase } from '../db/connect.ts';
 import { pendingMigrations } from '../db/migrate.ts';
@@ -46,6 +46,29 @@ export function processContext(): CliContext {
     exitCode: EXIT_OK,
   };
   return context;
+}
+
+/** Opens the database (default: DATABASE_URL), runs work on it and closes it. */
+export async function withDatabase<T>(context: CliContext, url: string | undefined, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await context.open(url);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A command whose one option is --db: it runs work on that database. */
+export function databaseCommand(
+  context: CliContext,
+  name: string,
+  description: string,
+  work: (db: Database) => Promise<void>,
+): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(dbOption())
+    .action((flags: { db?: string }) => withDatabase(context, flags.db, work));
 }
 
 // ---- options -----------------------------------------------------------------------------------

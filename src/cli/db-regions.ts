@@ -14,7 +14,7 @@ import {
   formatRegionsScript,
   regionsStatements,
 } from '../db/regions.ts';
-import { type CliContext, UsageError, choiceOption, dbOption } from './common.ts';
+import { type CliContext, UsageError, choiceOption, dbOption, withDatabase } from './common.ts';
 
 const SURVIVAL_GOALS: readonly SurvivalGoal[] = ['zone', 'region'];
 
@@ -90,9 +90,8 @@ async function printScript(context: CliContext, flags: RegionsFlags): Promise<vo
   context.out(formatRegionsScript(regionsOptions(context, flags, flags.database ?? 'movr')));
 }
 
-async function applyScript(context: CliContext, flags: RegionsFlags): Promise<void> {
-  const db = await context.open(flags.db);
-  try {
+function applyScript(context: CliContext, flags: RegionsFlags): Promise<void> {
+  return withDatabase(context, flags.db, async (db) => {
     assertCockroach(db);
     const options = regionsOptions(context, flags, await connectedDatabase(db, flags.database));
     context.out(
@@ -101,9 +100,7 @@ async function applyScript(context: CliContext, flags: RegionsFlags): Promise<vo
     );
     const report = await applyRegions(db, options, (line) => context.out(`${line}\n`));
     context.out(`Done: ${report.applied} statements applied, ${report.alreadyDone} already done.\n`);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 /** The database of the connection; --database, if given, must name it. */

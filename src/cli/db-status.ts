@@ -1,18 +1,10 @@
 // `movr db status`: lists the pending schema migrations; exit code 1 if there are any.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { pendingMigrations } from '../db/migrate.ts';
-import { type CliContext, EXIT_FAILURE, dbOption } from './common.ts';
+import { type CliContext, EXIT_FAILURE, databaseCommand } from './common.ts';
 
 export function dbStatusCommand(context: CliContext): Command {
-  return new Command('status')
-    .description('List pending schema migrations (exit code 1 if any)')
-    .addOption(dbOption())
-    .action((flags: { db?: string }) => dbStatus(context, flags.db));
-}
-
-async function dbStatus(context: CliContext, url: string | undefined): Promise<void> {
-  const db = await context.open(url);
-  try {
+  return databaseCommand(context, 'status', 'List pending schema migrations (exit code 1 if any)', async (db) => {
     const pending = await pendingMigrations(db);
     if (pending.length === 0) {
       context.out(`${db.displayUrl}: schema is up to date\n`);
@@ -21,7 +13,5 @@ async function dbStatus(context: CliContext, url: string | undefined): Promise<v
     context.out(`${db.displayUrl}: ${pending.length} pending migration statements\n`);
     for (const s of pending) context.out(`  ${s.migration} statement ${s.index + 1}\n`);
     context.exitCode = EXIT_FAILURE;
-  } finally {
-    await db.close();
-  }
+  });
 }

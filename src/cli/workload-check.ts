@@ -1,24 +1,14 @@
 // `movr workload check`: one query per invariant of the data; exit code 1 if any fails.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { Database } from '../db/connect.ts';
 import { checkInvariants, formatCheck } from '../workload/check.ts';
-import { type CliContext, EXIT_FAILURE, dbOption } from './common.ts';
+import { type CliContext, EXIT_FAILURE, databaseCommand } from './common.ts';
 
 export function workloadCheckCommand(context: CliContext): Command {
-  return new Command('check')
-    .description('Check the invariants of the data; exit code 1 if any fails')
-    .addOption(dbOption())
-    .action((flags: { db?: string }) => workloadCheck(context, flags.db));
-}
-
-async function workloadCheck(context: CliContext, url: string | undefined): Promise<void> {
-  const db = await context.open(url);
-  try {
+  return databaseCommand(context, 'check', 'Check the invariants of the data; exit code 1 if any fails', async (db) => {
     context.out(`Checking ${db.displayUrl}\n`);
     await reportInvariants(context, db);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 /** Checks the invariants and prints the result; a violation makes the exit code 1. */

@@ -10,16 +10,14 @@ import {
   dbOption,
   printDemoAccounts,
   wholeNumberOption,
+  withDatabase,
 } from './common.ts';
 
-interface InitFlags {
+/** The sizes of the data set and its seed, as the flags give them. */
+type Counts = Pick<InitOptions, 'seed' | 'numUsers' | 'numVehicles' | 'numRides' | 'numHistories' | 'numPromoCodes'>;
+
+interface InitFlags extends Counts {
   db?: string;
-  seed: number;
-  numUsers: number;
-  numVehicles: number;
-  numRides: number;
-  numHistories: number;
-  numPromoCodes: number;
   baseTime?: Date;
   drop?: boolean;
 }
@@ -53,36 +51,24 @@ function isoDate(value: string): Date {
 }
 
 function initOptions(flags: InitFlags, context: CliContext): Omit<InitOptions, 'demoPasswords'> {
-  return {
-    seed: flags.seed,
-    numUsers: flags.numUsers,
-    numVehicles: flags.numVehicles,
-    numRides: flags.numRides,
-    numHistories: flags.numHistories,
-    numPromoCodes: flags.numPromoCodes,
-    drop: flags.drop === true,
-    baseTime: flags.baseTime ?? currentHour(),
-    regions: context.config().regionMap,
-  };
+  const { db: _, baseTime, drop, ...counts } = flags;
+  return { ...counts, drop: drop === true, baseTime: baseTime ?? currentHour(), regions: context.config().regionMap };
 }
 
 async function workloadInit(context: CliContext, flags: InitFlags): Promise<void> {
   const options = initOptions(flags, context);
-  const db = await context.open(flags.db);
-  const progress = terminalProgress(process.stderr);
-  try {
+  await withDatabase(context, flags.db, async (db) => {
     await migrate(db);
     // The embedded demo keeps well-known passwords; a shared server gets fresh random ones.
     // A database that holds MovR data already is a MovrDataExistsError that says to pass --drop.
+    const progress = terminalProgress(process.stderr);
     const result = await initWorkload(db, {
       ...options,
       demoPasswords: db.kind === 'pglite' ? 'fixed' : 'random',
       progress: progress.update,
     }).finally(() => progress.finish());
     printLoaded(context, db.displayUrl, result);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 function printLoaded(context: CliContext, where: string, result: InitResult): void {
