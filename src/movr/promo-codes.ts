@@ -66,7 +66,7 @@ const FIELDS_FROM_SQL_SOURCE = Object.fromEntries(
 /**
  * Codes that can be used now, in code order, a page at a time (the cursor is the last code).
  * `asOf` is a clause placed after the table name, e.g. CockroachDB's follower reads
- * (`AS OF SYSTEM TIME follower_read_timestamp()`, see asOfSystemTime in src/db/regions.ts):
+ * (`AS OF SYSTEM TIME follower_read_timestamp()`, see asOfSystemTime in src/db/follower-reads.ts):
  * a slightly stale page served by the nearest replica. Without it, a plain read.
  */
 export async function listActivePromoCodes(

@@ -17,6 +17,7 @@ import { TEST_SECRET_KEY, testConfig } from '../support/config.ts';
 import { createTestDatabase, postgresAvailable } from '../support/databases.ts';
 import { createUser, createVehicle } from '../support/factories.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
+import { RideTraffic } from '../support/ride-traffic.ts';
 
 const describePostgres = postgresAvailable() ? describe : describe.skip;
 
@@ -91,40 +92,8 @@ describePostgres('the server and its database [postgres]', () => {
   }
 
   it('stays up through cut, refused and stalled connections: only 2xx, 4xx and 503, every acknowledged ride exactly once', async () => {
-    const statuses = new Map<number, number>();
-    const acknowledged = new Set<string>();
-    let stop = false;
-    let keys = 0;
-
-    /** Sends a ride request until it has a definitive answer, with the same Idempotency-Key each time. */
-    async function untilAnswered(path: string, token: string, body: unknown): Promise<{ status: number; body: any }> {
-      const key = `k${++keys}-${Math.random().toString(36).slice(2)}`;
-      for (;;) {
-        const response = await fetch(`${server.url}${path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
-          body: JSON.stringify(body),
-        });
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        const parsed = (await response.json()) as any;
-        if (response.status !== 503) return { status: response.status, body: parsed };
-        expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-        await sleep(100);
-      }
-    }
-
-    const traffic = riders.map(async (rider) => {
-      while (!stop) {
-        const started = await untilAnswered('/api/v1/rides', rider.token, { vehicle_city: rider.city, vehicle_id: rider.vehicleId });
-        if (started.status !== 201) continue;
-        acknowledged.add(started.body.ride.id);
-        const ended = await untilAnswered(`/api/v1/rides/${encodeURIComponent(rider.city)}/${started.body.ride.id}/end`, rider.token, {
-          end_address: '1 Recovered Street',
-        });
-        expect([200, 409]).toContain(ended.status);
-      }
-    });
-
+    const traffic = new RideTraffic(server.url, riders);
+    traffic.start();
     await sleep(700);
     proxy.cut();
     await sleep(700);
@@ -153,21 +122,20 @@ describePostgres('the server and its database [postgres]', () => {
     await sleep(3000);
     await proxy.heal();
     await sleep(1500);
-    stop = true;
-    await Promise.all(traffic);
+    await traffic.stop();
 
-    expect(sawUnready, JSON.stringify([...statuses])).toBe(true);
-    const unexpected = [...statuses.keys()].filter((status) => !((status >= 200 && status < 300) || (status >= 400 && status < 500) || status === 503));
-    expect(unexpected, JSON.stringify([...statuses])).toEqual([]);
-    expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
-    expect(acknowledged.size).toBeGreaterThan(RIDERS);
+    const answers = [...traffic.phases.values()].flatMap((phase) => [...phase.answers]);
+    expect(sawUnready, JSON.stringify(answers)).toBe(true);
+    expect(traffic.unexpectedAnswers(), JSON.stringify(answers)).toEqual([]);
+    expect(answers.some(([answer]) => answer.startsWith('503'))).toBe(true);
+    expect(traffic.acknowledged.size).toBeGreaterThan(RIDERS);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
     // Every acknowledged ride exists exactly once, and no other ride does.
     const rows = await database.db.execute('SELECT id FROM rides');
     const ids = rows.map((row) => String(row.id));
     expect(new Set(ids).size).toBe(ids.length);
-    expect(new Set(ids)).toEqual(acknowledged);
+    expect(new Set(ids)).toEqual(traffic.acknowledged);
     const check = await checkInvariants(database.db);
     expect(check.ok, JSON.stringify(check)).toBe(true);
   }, 120_000);
