@@ -1,15 +1,13 @@
 // The real server in a child process: it listens, and on SIGTERM finishes in-flight requests,
 // refuses new connections and exits 0; a second signal forces exit 1.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
 import { startServer } from '../../src/web/server.ts';
+import { testConfig, testHome } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,11 +32,8 @@ async function startChild(slowMs: number, env: Record<string, string> = {}): Pro
   // PGlite directories are single-process: let the child have it.
   await database.db.close();
   const dataDir = database.url.slice('pglite:'.length);
-  const home = mkdtempSync(path.join(tmpdir(), 'movr-serve-home-'));
-  cleanups.push(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
-  });
+  const home = testHome();
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     cwd: ROOT,
@@ -191,12 +186,8 @@ describe('startServer (in process)', () => {
     cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
     const port = (blocker.address() as net.AddressInfo).port;
     const { db, url } = await createTestDatabase('pglite');
-    const home = mkdtempSync(path.join(tmpdir(), 'movr-serve-home-'));
-    cleanups.push(() => {
-      rmSync(url.slice('pglite:'.length), { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    });
-    const config = parseConfig({ NODE_ENV: 'test', MOVR_HOME: home, HOST: '127.0.0.1', PORT: String(port) });
+    cleanups.push(() => rmSync(url.slice('pglite:'.length), { recursive: true, force: true }));
+    const config = testConfig({ HOST: '127.0.0.1', PORT: String(port) });
     await expect(startServer({ config, db, logger: false })).rejects.toThrow(/EADDRINUSE|address already in use/);
     await expect(db.execute('SELECT 1')).rejects.toThrow();
   });
