@@ -1,7 +1,13 @@
 // What `movr workload run` drives: the database directly through the domain functions
 // (direct-target.ts), or a running MovR server through its JSON API (http-target.ts). Both
 // offer the same operations; the runner (run.ts) decides which to run and keeps the score.
-import { AmbiguousCommitError, TransactionRetriesExhaustedError, sqlState } from '../db/errors.ts';
+import {
+  AmbiguousCommitError,
+  DatabaseUnavailableError,
+  TransactionRetriesExhaustedError,
+  isConnectionError,
+  sqlState,
+} from '../db/errors.ts';
 import { DomainError } from '../movr/errors.ts';
 import type { ErrorCode } from '../web/errors.ts';
 import { BIKE_BRANDS, VEHICLE_COLORS, VEHICLE_TYPES } from '../movr/rules.ts';
@@ -114,6 +120,7 @@ export function classifyFailure(error: unknown): Classified {
   }
   if (error instanceof TransactionRetriesExhaustedError) return { error: 'retries_exhausted' };
   if (error instanceof AmbiguousCommitError) return { error: 'ambiguous_commit' };
+  if (error instanceof DatabaseUnavailableError || isConnectionError(error)) return { error: 'database_unavailable' };
   const state = sqlState(error);
   if (state) return { error: `sqlstate_${state}` };
   const code = (error as { code?: unknown } | null)?.code;

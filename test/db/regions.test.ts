@@ -39,8 +39,7 @@ import { endRide, startRide } from '../../src/movr/rides.ts';
 import { addVehicle } from '../../src/movr/vehicles.ts';
 import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { insertPromoCode, newUser } from '../movr/fixtures.ts';
-import { TEST_CITIES } from '../support/factories.ts';
+import { TEST_CITIES, createUser, insertPromoCode } from '../support/factories.ts';
 import { testConfig } from '../support/config.ts';
 import { runMovrInProcess } from '../support/cli.ts';
 
@@ -421,7 +420,7 @@ describeEachDatabase(
     });
 
     it('starts and ends a ride; a serialization failure inside start_ride rolls back to the savepoint and runs it again', async () => {
-      const rider = await newUser(t.db, { city: 'seattle', name: 'Sam Savepoint' });
+      const rider = await createUser(t.db, { city: 'seattle', name: 'Sam Savepoint' });
       const vehicle = await addVehicle(t.db, rider, { type: 'scooter', color: 'red', location: 'Pike Place' }, TEST_CITIES);
       let attempts = 0;
       const before = t.db.transactionStats.get('start_ride');

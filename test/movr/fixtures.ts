@@ -31,6 +31,3 @@ export async function expectError<T extends Error>(
   return error;
 }
 
-// Only for test/db/regions.test.ts, which another change owns: it should import createUser and
-// insertPromoCode from ../support/factories.ts; then these two lines go.
-export { createUser as newUser, insertPromoCode } from '../support/factories.ts';

@@ -15,9 +15,12 @@ import { checkInvariants } from '../../src/workload/check.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { TEST_SECRET_KEY, testConfig } from '../support/config.ts';
 import { createTestDatabase, postgresAvailable } from '../support/databases.ts';
-import { createUser, createVehicle } from '../support/factories.ts';
+import { TEST_CITIES, createUser, createVehicle } from '../support/factories.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { RideTraffic } from '../support/ride-traffic.ts';
+import { DirectTarget } from '../../src/workload/direct-target.ts';
+import { DEFAULT_WRITE_WEIGHTS } from '../../src/workload/mix.ts';
+import { DEFAULT_RUN_OPTIONS, runWorkload } from '../../src/workload/run.ts';
 
 const describePostgres = postgresAvailable() ? describe : describe.skip;
 
@@ -139,6 +142,30 @@ describePostgres('the server and its database [postgres]', () => {
     const check = await checkInvariants(database.db);
     expect(check.ok, JSON.stringify(check)).toBe(true);
   }, 120_000);
+
+  it('the direct workload runner rides through cut connections: errors counted, the run completes', async () => {
+    const through = await openDatabase(proxy.url(database.url), { poolSize: 8, connectTimeoutMs: 1000, statementTimeoutMs: 2000 });
+    try {
+      const running = runWorkload(new DirectTarget(through, TEST_CITIES), {
+        ...DEFAULT_RUN_OPTIONS,
+        durationMs: 3000,
+        concurrency: 4,
+        cities: ['new york'],
+        mix: { readPercent: 50, weights: DEFAULT_WRITE_WEIGHTS },
+      });
+      for (let i = 0; i < 3; i++) {
+        await sleep(700);
+        proxy.cut();
+      }
+      const result = await running;
+      expect(result.summary.total.count).toBeGreaterThan(0);
+      const kinds = Object.keys(result.summary.total.errorsByKind);
+      // A cut before COMMIT leaves the database unavailable for the attempts left; one during it, the outcome unknown.
+      expect(kinds.every((kind) => kind === 'database_unavailable' || kind === 'ambiguous_commit'), kinds.join(', ')).toBe(true);
+    } finally {
+      await through.close();
+    }
+  });
 
   it('a backend terminated while its transaction is idle costs one retry on a new connection, not the process', async () => {
     const direct = await openDatabase(database.url, { poolSize: 2 });
