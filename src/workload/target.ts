@@ -120,11 +120,13 @@ export function classifyFailure(error: unknown): Classified {
   }
   if (error instanceof TransactionRetriesExhaustedError) return { error: 'retries_exhausted' };
   if (error instanceof AmbiguousCommitError) return { error: 'ambiguous_commit' };
-  if (error instanceof DatabaseUnavailableError || isConnectionError(error)) return { error: 'database_unavailable' };
+  if (error instanceof DatabaseUnavailableError) return { error: 'database_unavailable' };
   const state = sqlState(error);
   if (state) return { error: `sqlstate_${state}` };
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { error: `connection_${code.toLowerCase()}` };
+  // A database connection that ended without a socket error code (e.g. "Connection terminated").
+  if (isConnectionError(error)) return { error: 'database_unavailable' };
   return { error: `unexpected_${error instanceof Error ? error.name : typeof error}` };
 }
 
