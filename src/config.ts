@@ -1,6 +1,7 @@
 // MovR's configuration: read from the environment (and a `.env` file) once, validated by zod,
 // and handed around as one frozen object. Nothing else in the code reads process.env.
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -98,6 +99,7 @@ const envSchema = z
       integer('MOVR_MAX_CONNECTIONS_PER_CLIENT', 1, 1_000_000).default(256),
     ),
     MOVR_MAX_EVENT_LOOP_DELAY_MS: milliseconds('MOVR_MAX_EVENT_LOOP_DELAY_MS', 0, 1_000),
+    MOVR_WORKERS: z.preprocess(blankAsUndefined, integer('MOVR_WORKERS', 1, 256).default(availableParallelism())),
     MOVR_SHUTDOWN_GRACE_MS: milliseconds('MOVR_SHUTDOWN_GRACE_MS', 0, 10_000),
     MOVR_HOUSEKEEPING_INTERVAL_MS: milliseconds('MOVR_HOUSEKEEPING_INTERVAL_MS', 0, 5 * 60_000),
     MOVR_PRICE_LIST: z.preprocess(
@@ -178,6 +180,8 @@ export interface Config {
   readonly maxConnectionsPerClient: number;
   /** Requests are shed with 503 while the event loop lags more than this (0: never). */
   readonly maxEventLoopDelayMs: number;
+  /** Server processes on a server database (MOVR_WORKERS; the embedded database always uses one). */
+  readonly workers: number;
   /** On SIGTERM, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
   /** How often expired idempotency keys and API tokens are purged (0: never). */
@@ -243,6 +247,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxConnections: e.MOVR_MAX_CONNECTIONS,
     maxConnectionsPerClient: e.MOVR_MAX_CONNECTIONS_PER_CLIENT,
     maxEventLoopDelayMs: e.MOVR_MAX_EVENT_LOOP_DELAY_MS,
+    workers: e.MOVR_WORKERS,
     shutdownGraceMs: e.MOVR_SHUTDOWN_GRACE_MS,
     housekeepingIntervalMs: e.MOVR_HOUSEKEEPING_INTERVAL_MS,
   });

@@ -6,7 +6,8 @@ import type { Database } from '../db/connect.ts';
 import { checkInstanceRegion } from '../db/instance-region.ts';
 import { migrate } from '../db/migrate.ts';
 import type { RegionMap } from '../region-map.ts';
-import { type RunningServer, startServer } from '../web/server.ts';
+import { isClusterWorker, poolPerWorker, reportListening, runPrimary, workerId } from '../web/cluster.ts';
+import { type RunningServer, type StartServerOptions, startServer } from '../web/server.ts';
 import { DEFAULT_INIT_OPTIONS, MovrDataExistsError, initWorkload } from '../workload/init.ts';
 import { type CliContext, assertMigrated, currentHour, printDemoAccounts } from './common.ts';
 
@@ -22,6 +23,14 @@ export function serveCommand(context: CliContext): Command {
 
 async function serve(context: CliContext): Promise<void> {
   const config = context.config();
+  if (isClusterWorker()) {
+    // One of several: the primary checked the database; this one serves with its share of the pool.
+    const db = await context.open(undefined, { poolSize: poolPerWorker(config.poolSize, config.workers) });
+    process.on('SIGINT', () => {}); // Ctrl-C reaches every process of the terminal: the primary decides.
+    const server = await listen(config, db, { signals: ['SIGTERM'], housekeeping: workerId() === 1 });
+    reportListening(server.url);
+    return;
+  }
   const db = await context.open();
   try {
     if (db.kind === 'pglite') await prepareEmbedded(context, db, config.regionMap);
@@ -29,6 +38,14 @@ async function serve(context: CliContext): Promise<void> {
   } catch (error) {
     await db.close();
     throw error;
+  }
+  if (db.kind !== 'pglite' && config.workers > 1) {
+    const regionWarning = await checkInstanceRegion(db, config.region);
+    await db.close();
+    if (regionWarning) context.err(`movr: ${regionWarning}\n`);
+    const url = await runPrimary(config, config.workers);
+    context.out(`MovR is running at ${url} (${config.workers} worker processes)\n`);
+    return;
   }
   const server = await listen(config, db);
   const regionWarning = await checkInstanceRegion(db, config.region);
@@ -55,9 +72,9 @@ async function prepareEmbedded(context: CliContext, db: Database, regions: Regio
 }
 
 /** Starts the server (it owns db from now on); a port in use is explained in one line. */
-async function listen(config: Config, db: Database): Promise<RunningServer> {
+async function listen(config: Config, db: Database, options: Partial<StartServerOptions> = {}): Promise<RunningServer> {
   try {
-    return await startServer({ config, db });
+    return await startServer({ ...options, config, db });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${config.port} on ${config.host} is in use: set PORT to a free port (or HOST to another interface)`);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
+import { preparedOnce } from '../db/prepared.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
@@ -99,20 +100,34 @@ function selectVehicles(db: Queryable) {
  */
 export async function listVehicles(db: Queryable, filter: VehicleFilter): Promise<Page<Vehicle>> {
   const limit = pageSize(filter.limit);
-  const conditions: (SQL | undefined)[] = [eq(vehicles.city, filter.city)];
-  if (filter.type) conditions.push(eq(vehicles.type, filter.type));
-  if (filter.status) conditions.push(eq(vehicles.status, filter.status));
-  else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
-  if (filter.cursor !== undefined) {
-    if (!isUuid(filter.cursor)) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
-    conditions.push(gt(vehicles.id, filter.cursor));
-  }
-  const rows = await selectVehicles(db)
-    .where(and(...conditions))
-    .orderBy(asc(vehicles.id))
-    .limit(limit + 1);
+  if (filter.cursor !== undefined && !isUuid(filter.cursor)) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
+  const variant = { type: Boolean(filter.type), status: Boolean(filter.status), cursor: filter.cursor !== undefined };
+  const rows = await listStatement(db, variant).execute({
+    city: filter.city,
+    type: filter.type,
+    status: filter.status,
+    cursor: filter.cursor,
+    limit: limit + 1,
+  });
   const items = rows.slice(0, limit).map(toVehicle);
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** The list query for one combination of filters, prepared once per database handle. */
+function listStatement(db: Queryable, variant: { type: boolean; status: boolean; cursor: boolean }) {
+  const name = `movr_vehicles${variant.type ? '_type' : ''}${variant.status ? '_status' : ''}${variant.cursor ? '_after' : ''}`;
+  return preparedOnce(db, name, (executor) => {
+    const conditions: (SQL | undefined)[] = [eq(vehicles.city, sql.placeholder('city'))];
+    if (variant.type) conditions.push(eq(vehicles.type, sql.placeholder('type')));
+    if (variant.status) conditions.push(eq(vehicles.status, sql.placeholder('status')));
+    else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
+    if (variant.cursor) conditions.push(gt(vehicles.id, sql.placeholder('cursor')));
+    return selectVehicles(executor)
+      .where(and(...conditions))
+      .orderBy(asc(vehicles.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(name);
+  });
 }
 
 /** How many vehicles the load generator's city read returns at most. */

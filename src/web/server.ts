@@ -12,7 +12,7 @@ import { purgeExpired } from '../movr/housekeeping.ts';
 import { buildApp } from './app.ts';
 import { resolveSecretKey } from './secret-key.ts';
 
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const ALL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -33,8 +33,13 @@ export interface StartServerOptions {
   beforeListen?: (app: FastifyInstance) => void | Promise<void>;
   /** Fastify's logger option (see buildApp); by default from config. */
   logger?: boolean | object;
-  /** Installs the SIGTERM/SIGINT handlers that shut down and exit (default true). */
-  handleSignals?: boolean;
+  /**
+   * The signals that shut the server down and exit: SIGTERM and SIGINT by default; a cluster
+   * worker takes SIGTERM only (from its primary); none in tests that close the server themselves.
+   */
+  signals?: readonly NodeJS.Signals[];
+  /** Runs housekeeping (default true; one worker of a cluster does). */
+  housekeeping?: boolean;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -50,7 +55,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const inFlight = trackRequests(app);
     await options.beforeListen?.(app);
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `socket bound to ${address}` });
-    return running(app, config, db, inFlight, options.handleSignals ?? true);
+    return running(app, config, db, inFlight, options.signals ?? ALL_SIGNALS, options.housekeeping ?? true);
   } catch (error) {
     // Could not start (e.g. the port is taken): release everything, the database included.
     await app?.close().catch(() => {});
@@ -100,18 +105,19 @@ function running(
   config: Config,
   db: Database,
   inFlight: Set<FastifyRequest>,
-  handleSignals: boolean,
+  signals: readonly NodeJS.Signals[],
+  housekeeping: boolean,
 ): RunningServer {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   app.log.info({ url, database: db.displayUrl, region: config.region ?? null }, `MovR listening on ${url}`);
-  const stopHousekeeping = startHousekeeping(app, db, config.housekeepingIntervalMs);
+  const stopHousekeeping = startHousekeeping(app, db, housekeeping ? config.housekeepingIntervalMs : 0);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const signal of SIGNALS) process.off(signal, onSignal);
+      for (const signal of signals) process.off(signal, onSignal);
       app.lifecycle.shuttingDown = true;
       const grace = setTimeout(() => {
         for (const request of inFlight) {
@@ -139,7 +145,7 @@ function running(
     app.log.info({ signal, inFlight: inFlight.size }, 'shutting down: finishing in-flight requests');
     // close() removes this handler; keep one that forces the exit on a second signal.
     const force = (second: NodeJS.Signals) => onSignal(second);
-    for (const s of SIGNALS) process.on(s, force);
+    for (const s of signals) process.on(s, force);
     close().then(
       () => {
         app.log.info('shut down cleanly');
@@ -152,6 +158,6 @@ function running(
     );
   }
 
-  if (handleSignals) for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
   return { app, url, close };
 }

@@ -76,7 +76,7 @@ describePostgres('the server and its database [postgres]', () => {
       DATABASE_POOL_SIZE: '6',
     });
     const db = await openDatabase(config.databaseUrl, databaseOptions(config));
-    server = await startServer({ config, db, logger: false, handleSignals: false });
+    server = await startServer({ config, db, logger: false, signals: [] });
   }, 120_000);
 
   afterAll(async () => {
@@ -216,7 +216,7 @@ describe('the server and its clients', () => {
       MOVR_HEADERS_TIMEOUT_MS: '1000',
       MOVR_MAX_CONNECTIONS_PER_CLIENT: '20',
     });
-    server = await startServer({ config, db: database.db, logger: logs.logger, handleSignals: false });
+    server = await startServer({ config, db: database.db, logger: logs.logger, signals: [] });
   }, 60_000);
 
   afterAll(async () => {

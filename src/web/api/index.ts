@@ -184,15 +184,13 @@ const apiV1: FastifyPluginAsync = async (app) => {
 
   // 1. The whole API's rate limit, per IP. createRateLimit rather than a route config, so that
   // routes keep their own, stricter limits (the log-in limit) as well.
-  const limiter = app.createRateLimit({
-    // 0 turns the limit off (load tests through the API).
-    max: app.config.apiRateLimitPerMinute || Number.MAX_SAFE_INTEGER,
-    timeWindow: API_RATE_LIMIT_WINDOW_MS,
-  });
-  app.addHook('onRequest', async (request) => {
-    const result = await limiter(request);
-    if (!result.isAllowed && result.isExceeded) throw new TooManyRequestsError(result.ttl);
-  });
+  if (app.config.apiRateLimitPerMinute > 0) {
+    const limiter = app.createRateLimit({ max: app.config.apiRateLimitPerMinute, timeWindow: API_RATE_LIMIT_WINDOW_MS });
+    app.addHook('onRequest', async (request) => {
+      const result = await limiter(request);
+      if (!result.isAllowed && result.isExceeded) throw new TooManyRequestsError(result.ttl);
+    });
+  }
   // 2. JSON bodies only.
   app.addHook('onRequest', requireJsonBodies);
   // 3. Authentication, for the routes whose schema says they need it; and the route table.

@@ -1,0 +1,81 @@
+// movr serve on every core: worker processes share the port, a dead one is replaced, SIGTERM
+// stops them all; the embedded database stays in one process.
+import { readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poolPerWorker } from '../../src/web/cluster.ts';
+import { startMovr } from '../support/cli.ts';
+import { createTestDatabase, postgresAvailable } from '../support/databases.ts';
+
+/** The pids of a process's children that run movr (not tsx's esbuild service). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const parent = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1];
+        return parent === String(pid) && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('movr.js');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('poolPerWorker', () => {
+  it('divides the pool among the workers, at least two connections each', () => {
+    expect(poolPerWorker(10, 2)).toBe(5);
+    expect(poolPerWorker(32, 3)).toBe(11);
+    expect(poolPerWorker(3, 4)).toBe(2);
+  });
+});
+
+(postgresAvailable() ? describe : describe.skip)('movr serve with worker processes [postgres]', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await database?.destroy();
+  });
+
+  it('runs MOVR_WORKERS workers on one port, replaces one that dies, and stops them all on SIGTERM', async () => {
+    const movr = await startMovr({
+      env: { DATABASE_URL: database.url, MOVR_WORKERS: '2', NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'info' },
+    });
+    const primary = movr.child.pid!;
+    expect(movr.output()).toContain('(2 worker processes)');
+    const workers = childrenOf(primary);
+    expect(workers).toHaveLength(2);
+    expect((await fetch(`${movr.url}/healthz`)).status).toBe(200);
+
+    process.kill(workers[0]!, 'SIGKILL');
+    let replaced: number[] = [];
+    for (let i = 0; i < 50 && replaced.length < 2; i++) {
+      await sleep(200);
+      replaced = childrenOf(primary).filter((pid) => pid !== workers[0]);
+    }
+    expect(replaced).toHaveLength(2);
+    for (let i = 0; i < 100 && movr.output().split('MovR listening').length < 4; i++) await sleep(100);
+    expect(movr.output()).toContain('a worker died: starting another');
+    expect((await fetch(`${movr.url}/readyz`)).status).toBe(200);
+
+    const code = await movr.stop('SIGTERM');
+    expect(code, movr.output()).toBe(0);
+    for (const pid of replaced) expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+});
+
+describe('movr serve on the embedded database', () => {
+  it('stays one process whatever MOVR_WORKERS says', async () => {
+    const database = await createTestDatabase('pglite');
+    await database.db.close();
+    const movr = await startMovr({ env: { DATABASE_URL: database.url, MOVR_WORKERS: '3' } });
+    try {
+      expect(childrenOf(movr.child.pid!).length).toBe(0);
+      expect(movr.output()).not.toContain('worker processes');
+    } finally {
+      expect(await movr.stop('SIGTERM')).toBe(0);
+    }
+  }, 60_000);
+});
