@@ -210,25 +210,49 @@ export async function listUserPromoCodes(db: Queryable, user: UserRef, options: 
     .sort((a, b) => (b.addedAt?.getTime() ?? 0) - (a.addedAt?.getTime() ?? 0));
 }
 
+/** A promo code a rider holds, as the end of a ride reads it (held: held codes JSON). */
+export interface HeldPromoCode {
+  readonly code: string;
+  readonly rules: PromoRules | null;
+  readonly creationTime: Date | null;
+  readonly expirationTime: Date | null;
+}
+
 /**
- * Inside a transaction: the user's valid code with the largest discount, counted as used once
- * more; undefined when they have none. Ties go to the code that expires first.
+ * The rider's codes as one JSON value, for a query that reads them along with other things (the
+ * end of a ride reads them with the ride, in one statement). `city` and `userId` are the SQL of
+ * the rider's key in that query. Decode with heldPromoCodes().
  */
-export async function useBestPromoCode(tx: Transaction, user: UserRef, now: Date): Promise<PromoCode | undefined> {
-  const rows = await tx
-    .select({ promo: promoCodes, usageCount: userPromoCodes.usageCount })
-    .from(userPromoCodes)
-    .innerJoin(promoCodes, eq(promoCodes.code, userPromoCodes.code))
-    .where(and(eq(userPromoCodes.city, user.city), eq(userPromoCodes.userId, user.id), activeAt(now)));
-  const expiry = (p: PromoCode) => p.expirationTime?.getTime() ?? Number.POSITIVE_INFINITY;
-  const best = rows
-    .map((row) => ({ promo: toPromoCode(row.promo), usageCount: row.usageCount ?? 0 }))
-    .filter((c) => c.promo.percentOff > 0)
-    .sort((a, b) => b.promo.percentOff - a.promo.percentOff || expiry(a.promo) - expiry(b.promo))[0];
-  if (!best) return undefined;
-  await tx
-    .update(userPromoCodes)
-    .set({ usageCount: best.usageCount + 1 })
-    .where(and(eq(userPromoCodes.city, user.city), eq(userPromoCodes.userId, user.id), eq(userPromoCodes.code, best.promo.code)));
-  return best.promo;
+export function heldPromoCodesJson(city: SQL, userId: SQL): SQL<unknown> {
+  return sql`(SELECT json_agg(json_build_object('code', p.code, 'rules', p.rules, 'creation_time', p.creation_time, 'expiration_time', p.expiration_time))
+    FROM ${userPromoCodes} upc JOIN ${promoCodes} p ON p.code = upc.code
+    WHERE upc.city = ${city} AND upc.user_id = ${userId})`;
+}
+
+/** The codes of heldPromoCodesJson's value (timestamps come as UTC text without a zone). */
+export function heldPromoCodes(json: unknown): HeldPromoCode[] {
+  const value = typeof json === 'string' ? (JSON.parse(json) as unknown) : json;
+  if (!Array.isArray(value)) return [];
+  const time = (text: unknown) => (typeof text === 'string' ? new Date(/Z|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`) : null);
+  return value.map((item: { code: string; rules: PromoRules | null; creation_time: unknown; expiration_time: unknown }) => ({
+    code: item.code,
+    rules: item.rules,
+    creationTime: time(item.creation_time),
+    expirationTime: time(item.expiration_time),
+  }));
+}
+
+/**
+ * The held code with the largest discount that is valid at `at`; ties go to the code that
+ * expires first. Undefined when none gives a discount.
+ */
+export function bestPromoCode(held: readonly HeldPromoCode[], at: Date): { code: string; percentOff: number } | undefined {
+  const expiry = (p: HeldPromoCode) => p.expirationTime?.getTime() ?? Number.POSITIVE_INFINITY;
+  const valid = held
+    .filter((p) => (p.expirationTime === null || p.expirationTime > at) && (p.creationTime === null || p.creationTime <= at))
+    .map((p) => ({ promo: p, percentOff: percentDiscount(p.rules) }))
+    .filter((c) => c.percentOff > 0)
+    .sort((a, b) => b.percentOff - a.percentOff || expiry(a.promo) - expiry(b.promo));
+  const best = valid[0];
+  return best && { code: best.promo.code, percentOff: best.percentOff };
 }

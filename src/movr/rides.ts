@@ -6,15 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
-import { rideReceipts, rides, vehicleLocationHistories, vehicles } from '../db/schema.ts';
+import { preparedOnce } from '../db/prepared.ts';
+import { rideReceipts, rides, users, vehicleLocationHistories, vehicles } from '../db/schema.ts';
+import { type Statement, runStatement } from '../db/statements.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
 import { type Fare, type PriceList, centsToDecimal, computeFare, decimalToCents } from './pricing.ts';
-import { useBestPromoCode } from './promo-codes.ts';
+import { bestPromoCode, heldPromoCodes, heldPromoCodesJson } from './promo-codes.ts';
 import { EndAddress, INVALID_PAGE_LINK, type Page, Point, RETIRED, isUuid, pageSize, parseInput } from './rules.ts';
-import { type UserRef, requireActiveUser } from './users.ts';
+import type { UserRef } from './users.ts';
 import { getVehicle } from './vehicles.ts';
 
 export interface RideRef {
@@ -122,7 +125,44 @@ export async function findOpenRide(db: Queryable, rider: UserRef): Promise<Ride 
   return row ? toRide(row) : undefined;
 }
 
-/** Starts a ride on an available vehicle in the rider's home city. */
+/** What starting a ride reads, in one statement: the rider's row and the vehicle's. */
+function startRideRead(tx: Transaction) {
+  return preparedOnce(tx, 'movr_start_ride_read', (executor, name) =>
+    executor
+      .select({
+        riderName: users.name,
+        vehicleId: vehicles.id,
+        vehicleCity: vehicles.city,
+        vehicleType: vehicles.type,
+        vehicleStatus: vehicles.status,
+        vehicleLocation: vehicles.currentLocation,
+      })
+      .from(users)
+      .leftJoin(vehicles, and(eq(vehicles.city, sql.placeholder('vehicleCity')), eq(vehicles.id, sql.placeholder('vehicleId'))))
+      .where(and(eq(users.city, sql.placeholder('riderCity')), eq(users.id, sql.placeholder('riderId'))))
+      .limit(1)
+      .prepare(name),
+  );
+}
+
+/** The ride and the vehicle taken, in one statement. */
+const START_RIDE: Statement = {
+  name: 'movr_start_ride',
+  text: `WITH started AS (
+  INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_address, start_time)
+  VALUES ($1, $2, $2, $3, $4, $5, $6)
+  RETURNING id
+)
+UPDATE vehicles SET status = 'in_use' WHERE city = $2 AND id = $4 AND EXISTS (SELECT 1 FROM started)`,
+};
+
+/**
+ * Starts a ride on an available vehicle in the rider's home city: one read (the rider, who must
+ * exist and not be deleted, and the vehicle), one write (the ride, the vehicle in use). A rider
+ * with an open ride is refused by the partial unique index on open rides, not by a read: a read
+ * of the rider's rides would take SERIALIZABLE predicate locks that make concurrent riders
+ * conflict with each other.
+ */
 export async function startRide(
   db: Database,
   rider: UserRef,
@@ -130,38 +170,36 @@ export async function startRide(
   options: { now?: Date; inTransaction?: InTransaction } = {},
 ): Promise<Ride> {
   const id = randomUUID();
-  let started: Ride | undefined;
   try {
-    await runTransaction(db, 'start_ride', async (tx) => {
+    return await runTransaction(db, 'start_ride', async (tx) => {
       const now = options.now ?? new Date();
-      await requireActiveUser(tx, rider);
-      const vehicle = await getVehicle(tx, vehicleRef.city, vehicleRef.id);
-      if (vehicle.city !== rider.city) throw domainError('outside_home_city', { homeCity: rider.city });
-      if (vehicle.status !== 'available') throw domainError('vehicle_unavailable');
-      const [open] = await tx
-        .select({ id: rides.id })
-        .from(rides)
-        .where(and(eq(rides.city, rider.city), eq(rides.riderId, rider.id), isNull(rides.endTime)))
-        .limit(1);
-      if (open) throw domainError('ride_already_open');
-      await tx.insert(rides).values({
+      // A malformed id names no vehicle (and must not reach the uuid column).
+      const vehicleId = isUuid(vehicleRef.id) ? vehicleRef.id : null;
+      const [row] = await startRideRead(tx).execute({ riderCity: rider.city, riderId: rider.id, vehicleCity: vehicleRef.city, vehicleId });
+      if (!row || row.riderName === null) throw domainError('user_not_found');
+      if (!row?.vehicleId || !row.vehicleCity) throw domainError('vehicle_not_found');
+      if (row.vehicleCity !== rider.city) throw domainError('outside_home_city', { homeCity: rider.city });
+      if (row.vehicleStatus !== 'available') throw domainError('vehicle_unavailable');
+      await runStatement(tx, START_RIDE, [id, row.vehicleCity, rider.id, row.vehicleId, row.vehicleLocation, now.toISOString()]);
+      const started: Ride = {
         id,
-        city: vehicle.city,
-        vehicleCity: vehicle.city,
+        city: row.vehicleCity,
+        vehicleCity: row.vehicleCity,
+        vehicleId: row.vehicleId,
         riderId: rider.id,
-        vehicleId: vehicle.id,
-        startAddress: vehicle.currentLocation,
+        vehicleType: row.vehicleType,
+        startAddress: row.vehicleLocation,
+        endAddress: null,
         startTime: now,
-      });
-      await tx
-        .update(vehicles)
-        .set({ status: 'in_use' })
-        .where(and(eq(vehicles.city, vehicle.city), eq(vehicles.id, vehicle.id)));
-      started = await getRide(tx, rider, { city: vehicle.city, id });
+        endTime: null,
+        revenueCents: null,
+        receipt: null,
+      };
       await options.inTransaction?.(tx, started);
+      return started;
     });
   } catch (error) {
-    // A race the checks above lost: the partial unique indexes had the last word.
+    // The partial unique indexes have the last word on open rides.
     if (sqlState(error) === UNIQUE_VIOLATION) {
       const constraint = violatedConstraint(error);
       if (constraint === 'rides_one_open_ride_per_rider') throw domainError('ride_already_open');
@@ -169,8 +207,6 @@ export async function startRide(
     }
     throw error;
   }
-  if (!started) throw new Error('start_ride committed without a ride');
-  return started;
 }
 
 /** Records where an open ride's vehicle is now. */
@@ -205,10 +241,66 @@ export async function listLocations(db: Queryable, rider: UserRef, ref: RideRef)
   return rows.map((row) => ({ timestamp: row.timestamp, lat: row.lat ?? 0, long: row.long ?? 0 }));
 }
 
+/** What ending a ride reads, in one statement: the ride, its vehicle and owner, the rider's promo codes. */
+function endRideRead(tx: Transaction) {
+  return preparedOnce(tx, 'movr_end_ride_read', (executor, name) =>
+    executor
+      .select({
+        ride: rides,
+        vehicleType: vehicles.type,
+        vehicleOwnerId: vehicles.ownerId,
+        vehicleOwnerName: owners.name,
+        promoCodes: heldPromoCodesJson(sql`${rides.city}`, sql`${rides.riderId}`),
+      })
+      .from(rides)
+      .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
+      .leftJoin(owners, and(eq(owners.city, vehicles.city), eq(owners.id, vehicles.ownerId)))
+      .where(
+        and(
+          eq(rides.city, sql.placeholder('city')),
+          eq(rides.id, sql.placeholder('id')),
+          eq(rides.riderId, sql.placeholder('riderId')),
+          eq(rides.city, sql.placeholder('riderCity')),
+        ),
+      )
+      .limit(1)
+      .prepare(name),
+  );
+}
+
+/** The owners of vehicles, a second view of users in one query. */
+const owners = alias(users, 'owners');
+
+/** The ride ended and paid, its receipt, the promo code used, the vehicle back: one statement. */
+const END_RIDE: Statement = {
+  name: 'movr_end_ride',
+  text: `WITH ended AS (
+  UPDATE rides SET end_address = $3, end_time = $4, revenue = $5
+  WHERE city = $1 AND id = $2 AND end_time IS NULL
+  RETURNING id
+), receipt AS (
+  INSERT INTO ride_receipts (city, ride_id, vehicle_type, minutes, unlock_cents, per_minute_cents, fare_cents,
+                             promo_code, discount_percent, discount_cents, total_cents, created_at)
+  SELECT $1, id, $6, $7, $8, $9, $10, $11, $12, $13, $14, $4 FROM ended
+  RETURNING ride_id
+), promo AS (
+  UPDATE user_promo_codes SET usage_count = coalesce(usage_count, 0) + 1
+  WHERE city = $1 AND user_id = $15 AND code = $11 AND EXISTS (SELECT 1 FROM ended)
+  RETURNING code
+), vehicle AS (
+  UPDATE vehicles SET status = $18, current_location = $3
+  WHERE city = $16 AND id = $17 AND EXISTS (SELECT 1 FROM ended)
+  RETURNING id
+)
+SELECT (SELECT count(*) FROM ended) AS ended, (SELECT count(*) FROM receipt) AS receipts,
+       (SELECT count(*) FROM promo) AS promos, (SELECT count(*) FROM vehicle) AS vehicles`,
+};
+
 /**
  * Ends the rider's open ride at an address: computes the fare from the price list, applies the
  * rider's best valid promo code, stores the revenue and a receipt, and puts the vehicle back as
- * available where the ride ended. Everything in one transaction.
+ * available where the ride ended (retired if its owner deleted their account during the ride).
+ * One transaction of one read and one write.
  */
 export async function endRide(
   db: Database,
@@ -220,34 +312,46 @@ export async function endRide(
   const { endAddress: address } = parseInput(z.object({ endAddress: EndAddress }), { endAddress });
   return runTransaction(db, 'end_ride', async (tx) => {
     const now = options.now ?? new Date();
-    const ride = await getRide(tx, rider, ref);
+    const [row] = isUuid(ref.id)
+      ? await endRideRead(tx).execute({ city: ref.city, id: ref.id, riderId: rider.id, riderCity: rider.city })
+      : [];
+    if (!row) throw domainError('ride_not_found');
+    const ride = row.ride;
     if (ride.endTime) throw domainError('ride_already_ended');
     const start = ride.startTime ?? now;
     const end = now < start ? start : now;
-    const promo = await useBestPromoCode(tx, rider, end);
-    const fare = computeFare(options.priceList, ride.vehicleType, start, end, promo?.percentOff ?? 0);
-    await tx
-      .update(rides)
-      .set({ endAddress: address, endTime: end, revenue: centsToDecimal(fare.totalCents) })
-      .where(and(eq(rides.city, ride.city), eq(rides.id, ride.id)));
-    await tx.insert(rideReceipts).values({
-      city: ride.city,
-      rideId: ride.id,
-      vehicleType: ride.vehicleType,
-      ...fare,
-      promoCode: promo?.code ?? null,
-      createdAt: end,
-    });
-    if (ride.vehicleCity && ride.vehicleId) {
-      // A vehicle whose owner deleted their account during the ride is retired, not offered again.
-      const vehicle = await getVehicle(tx, ride.vehicleCity, ride.vehicleId);
-      const ownerGone = vehicle.ownerId !== null && vehicle.ownerName === null;
-      await tx
-        .update(vehicles)
-        .set({ status: ownerGone ? RETIRED : 'available', currentLocation: address })
-        .where(and(eq(vehicles.city, ride.vehicleCity), eq(vehicles.id, ride.vehicleId)));
-    }
-    const ended = await getRide(tx, rider, ref);
+    const promo = bestPromoCode(heldPromoCodes(row.promoCodes), end);
+    const fare = computeFare(options.priceList, row.vehicleType, start, end, promo?.percentOff ?? 0);
+    // A vehicle whose owner deleted their account during the ride is retired, not offered again.
+    const ownerGone = row.vehicleOwnerId !== null && row.vehicleOwnerName === null;
+    const [written] = await runStatement(tx, END_RIDE, [
+      ride.city,
+      ride.id,
+      address,
+      end.toISOString(),
+      centsToDecimal(fare.totalCents),
+      row.vehicleType,
+      fare.minutes,
+      fare.unlockCents,
+      fare.perMinuteCents,
+      fare.fareCents,
+      promo?.code ?? null,
+      fare.discountPercent,
+      fare.discountCents,
+      fare.totalCents,
+      rider.id,
+      ride.vehicleCity,
+      ride.vehicleId,
+      ownerGone ? RETIRED : 'available',
+    ]);
+    if (Number(written?.ended) !== 1) throw domainError('ride_already_ended');
+    const ended: Ride = {
+      ...toRide({ ride, vehicleType: row.vehicleType, receipt: null }),
+      endAddress: address,
+      endTime: end,
+      revenueCents: fare.totalCents,
+      receipt: { ...fare, promoCode: promo?.code ?? null, vehicleType: row.vehicleType },
+    };
     await options.inTransaction?.(tx, ended);
     return ended;
   });
