@@ -19,8 +19,9 @@
 // data set (900 users, 150 vehicles, 5000 rides), signs a rider up through the site and logs in,
 // adds the bench's riders, vehicles and tokens (scripts/bench/data.ts) before the write rows,
 // and between write runs deletes the bench riders' rides and makes their vehicles available
-// again. The server, the database and the temporary files are removed at the end, also on
-// Ctrl-C. Load: wrk (/usr/bin/wrk; autocannon where it is missing) with 2 threads; pgbench
+// again (autovacuum is off in the scratch database and the loaded tables are analyzed once, so
+// plans do not change between runs). The server, the database and the temporary files are
+// removed at the end, also on Ctrl-C. Load: wrk (/usr/bin/wrk; autocannon where it is missing) with 2 threads; pgbench
 // -c <connections> -j 2 -M prepared --max-tries <MovR's attempts>, latencies from its -l log.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +35,7 @@ import { type Database, openDatabase } from '../src/db/connect.ts';
 import { tokenSigningKey } from '../src/movr/api-tokens.ts';
 import { DEFAULT_PRICE_LIST } from '../src/movr/pricing.ts';
 import { DEFAULT_REGION_MAP } from '../src/region-map.ts';
-import { BENCH_CITY, BenchPairs, PAIR_STRIDE, pairNumbers } from './bench/data.ts';
+import { BENCH_CITY, BenchPairs, PAIR_STRIDE, pairNumbers, settleStatistics } from './bench/data.ts';
 import { type HttpLoadResult, type HttpRequestSpec, findWrk, runHttpLoad } from './bench/http-load.ts';
 import type { LoopResult } from './bench/loop-driver.ts';
 import { type PgbenchResult, runPgbench } from './bench/pgbench.ts';
@@ -155,13 +156,16 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
+let interruptedAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
-      console.error('still cleaning up…');
+      // tsx passes the terminal's Ctrl-C on as well: only a later signal is the user's second.
+      if (Date.now() - interruptedAt > 1000) console.error('still cleaning up…');
       return;
     }
     interrupted = true;
+    interruptedAt = Date.now();
     console.error(`\n${signal}: stopping the load and the server, dropping ${dbName}…`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -212,8 +216,8 @@ interface PreparedRow {
   movr(seconds: number): Promise<MovrRun>;
   /** Between runs of the write rows: the bench pairs back to their start. */
   reset?: () => Promise<void>;
-  /** After a round: grow what the row draws from if the round came close to using it up. */
-  afterRound?: (round: Round) => Promise<void>;
+  /** After the warm-up and after each round: grow what the row draws from if a run came close to using it up. */
+  afterRun?: (movr: MovrRun, pgbench?: PgbenchResult) => Promise<void>;
   notes: string[];
 }
 
@@ -279,7 +283,8 @@ async function prepareRow(row: RowName): Promise<PreparedRow> {
       await bench.ensure(startDepth());
       const scripts = await startScripts(db!, work, bench, TOKEN_KEY, DEFAULT_PRICE_LIST);
       // MovR's pairs: the same pool, every client's i = 0 first, then i = 1, …
-      let movrPairs = Math.min(bench.depth * connections, Math.max(2000, seconds * 400));
+      const most = () => bench.depth * connections;
+      let movrPairs = Math.min(most(), Math.max(2000, seconds * 500));
       const requestsFor = async (count: number) => {
         const numbers = pairNumbers(connections, 0, Math.ceil(count / connections)).slice(0, count);
         const tokens = await bench.tokensFor(numbers);
@@ -299,13 +304,14 @@ async function prepareRow(row: RowName): Promise<PreparedRow> {
         scripts,
         movr: (s) => http(requests, true, s),
         reset: () => bench.reset(),
-        afterRound: async (round) => {
-          const used = round.movr.rate * seconds;
-          if ((round.movr.repeated > 0 || used > 0.7 * movrPairs) && movrPairs < bench.depth * connections) {
-            movrPairs = Math.min(bench.depth * connections, movrPairs * 2);
+        afterRun: async (movr, pgbench) => {
+          // MovR's pool: half as much again as the last run's rate would use in a whole round.
+          const wanted = Math.min(most(), Math.ceil(movr.rate * seconds * 1.5));
+          if ((movr.repeated > 0 || wanted > movrPairs) && movrPairs < most()) {
+            movrPairs = Math.max(wanted, Math.min(most(), movrPairs * 2));
             requests = await requestsFor(movrPairs);
           }
-          if (round.pgbench.maxPerClient > 0.7 * bench.depth) await bench.ensure(bench.depth * 2);
+          if (pgbench && pgbench.maxPerClient > 0.7 * bench.depth) await bench.ensure(bench.depth * 2);
         },
         notes,
       };
@@ -380,9 +386,10 @@ async function runRow(row: RowName): Promise<RowReport> {
   if (values['show-sql']) console.log(`\n${scripts.shown}\n`);
   const maxTries = db!.transactionSettings.maxAttempts;
   if (warmupSeconds > 0) {
-    await prepared.movr(warmupSeconds);
+    const warm = await prepared.movr(warmupSeconds);
     await quiet();
     await prepared.reset?.();
+    await prepared.afterRun?.(warm);
   }
   sampler!.take();
   server!.takeLogged();
@@ -420,7 +427,7 @@ async function runRow(row: RowName): Promise<RowReport> {
         `pgbench ${whole(pgbench.rate)} ${prepared.unit === 'cycles/s' ? 'cycles/s' : 'tps'} (p50 ${ms(pgbench.p50Ms)}, p99 ${ms(pgbench.p99Ms)}), ` +
         `ratio ${result.ratio.toFixed(2)}, RSS ${memory.rssMiB.toFixed(0)} MiB${problems.length ? `; ${problems.join('; ')}` : ''}`,
     );
-    await prepared.afterRound?.(result);
+    await prepared.afterRun?.(movr, pgbench);
   }
   const logged = [...server!.takeLogged()].sort((a, b) => b[1] - a[1]);
   if (logged.length > 0) {
@@ -530,7 +537,8 @@ try {
   databaseCreated = true;
   await movrCommand(['db', 'migrate', '--db', url]);
   await movrCommand(['workload', 'init', '--db', url, '--num-users', '900', '--num-vehicles', '150', '--num-rides', '5000', '--num-histories', '0']);
-  db = await openDatabase(url, { poolSize: 8, applicationName: 'movr-bench' });
+  db = await openDatabase(url, { poolSize: 16, applicationName: 'movr-bench' });
+  await settleStatistics(db);
   server = await startMovr({
     root: ROOT,
     cwd: work,

@@ -105,7 +105,9 @@ export function pgbenchCommands(
       }
       return `:${name}`;
     });
-    if (/\n/.test(text)) throw new Error(`a multi-line statement cannot go into a pgbench script as it is: ${text}`);
+    // pgbench reads an SQL command up to its semicolon, over several lines if need be; a
+    // backslash would start a meta-command.
+    if (text.includes('\\')) throw new Error(`a statement with a backslash cannot go into a pgbench script as it is: ${text}`);
     // pgbench reads `:name` as a variable: the recorded SQL must have no colon of its own but `::`.
     if (/(^|[^:]):(?!:)[A-Za-z_]/.test(statement.text)) throw new Error(`a statement with a colon pgbench would misread: ${statement.text}`);
     return `${text};`;
