@@ -4,8 +4,9 @@
 // HMAC-SHA256 under a key derived from the server's secret, so a forged or altered token is
 // refused without a database read. The api_tokens row lets a token be revoked before it expires.
 import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull, lt } from 'drizzle-orm';
-import { type Database, type Queryable, executorOf } from '../db/connect.ts';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../db/connect.ts';
+import { preparedOnce } from '../db/prepared.ts';
 import { apiTokens } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { domainError } from './errors.ts';
@@ -82,16 +83,29 @@ function decode(token: string, key: Buffer, now: Date): TokenPayload {
   return payload;
 }
 
+/** The row of an unrevoked token: read on every authenticated API request, so prepared once. */
+function tokenLookup(db: Queryable) {
+  return preparedOnce(db, 'movr_token', (executor, name) =>
+    executor
+      .select({ id: apiTokens.id })
+      .from(apiTokens)
+      .where(
+        and(
+          eq(apiTokens.city, sql.placeholder('city')),
+          eq(apiTokens.userId, sql.placeholder('userId')),
+          eq(apiTokens.id, sql.placeholder('id')),
+          isNull(apiTokens.revokedAt),
+        ),
+      )
+      .limit(1)
+      .prepare(name),
+  );
+}
+
 /** The owner of a valid, unrevoked, unexpired token; AuthenticationError('invalid_token') otherwise. */
 export async function verifyToken(db: Queryable, token: string, key: Buffer, options: { now?: Date } = {}): Promise<TokenOwner> {
   const payload = decode(token, key, options.now ?? new Date());
-  const [row] = await executorOf(db)
-    .select({ id: apiTokens.id })
-    .from(apiTokens)
-    .where(
-      and(eq(apiTokens.city, payload.c), eq(apiTokens.userId, payload.u), eq(apiTokens.id, payload.t), isNull(apiTokens.revokedAt)),
-    )
-    .limit(1);
+  const [row] = await tokenLookup(db).execute({ city: payload.c, userId: payload.u, id: payload.t });
   if (!row) throw invalidToken();
   return { city: payload.c, id: payload.u, tokenId: payload.t };
 }

@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { type Queryable, type Transaction, executorOf } from '../db/connect.ts';
-import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
 import { idempotencyKeys } from '../db/schema.ts';
 import { ValidationError, domainError } from './errors.ts';
 import type { UserRef } from './users.ts';
@@ -63,26 +62,31 @@ export async function storeResponse(
   response: StoredResponse,
   now: Date = new Date(),
 ): Promise<void> {
-  const where = and(
-    eq(idempotencyKeys.city, request.user.city),
-    eq(idempotencyKeys.userId, request.user.id),
-    eq(idempotencyKeys.key, request.key),
-  );
-  // An expired row of the same key makes way for the new one.
-  await tx.delete(idempotencyKeys).where(and(where, lte(idempotencyKeys.expiresAt, now)));
-  await tx.insert(idempotencyKeys).values({
-    city: request.user.city,
-    userId: request.user.id,
-    key: request.key,
+  const row = {
     requestHash: request.requestHash,
     statusCode: response.statusCode,
     response: response.body,
     createdAt: now,
     expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_LIFETIME_MS),
-  });
+  };
+  // One statement: a new key, or an expired row of the same key made over; a live row of the
+  // key (a concurrent request that won) is left alone, and this transaction must not commit.
+  const stored = await tx
+    .insert(idempotencyKeys)
+    .values({ city: request.user.city, userId: request.user.id, key: request.key, ...row })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.city, idempotencyKeys.userId, idempotencyKeys.key],
+      set: row,
+      setWhere: lte(idempotencyKeys.expiresAt, now),
+    })
+    .returning({ key: idempotencyKeys.key });
+  if (stored.length === 0) throw new KeyTakenError();
 }
 
-/** True when a transaction failed because a concurrent request with the same key won. */
-export function isKeyTaken(error: unknown): boolean {
-  return sqlState(error) === UNIQUE_VIOLATION && violatedConstraint(error) === 'idempotency_keys_pkey';
+/** A concurrent request with the same Idempotency-Key stored its response first. */
+export class KeyTakenError extends Error {
+  constructor() {
+    super('The Idempotency-Key was taken by a concurrent request');
+    this.name = 'KeyTakenError';
+  }
 }
