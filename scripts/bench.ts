@@ -182,6 +182,8 @@ interface MovrRun {
   socketErrors: number;
   /** Requests that reused a bench pair because the pool ran out (start row). */
   repeated: number;
+  /** How long the load ran: shorter than a run when the start row's pool ran out. */
+  seconds: number;
 }
 
 interface Round {
@@ -204,6 +206,8 @@ interface RowReport {
   ratioRange: [number, number];
   rssPeakMiB: number;
   hwmPeakMiB: number;
+  /** The server's processes (primary, workers, their helpers) seen while sampling. */
+  processes: number;
   /** What the server logged during the row's measured runs (LOG_LEVEL=warn), by kind. */
   serverLog: Record<string, number>;
   notes: string[];
@@ -231,6 +235,7 @@ function fromHttp(result: HttpLoadResult): MovrRun {
     statuses,
     socketErrors: result.socketErrors + result.timeouts,
     repeated: result.repeated,
+    seconds: result.seconds,
   };
 }
 
@@ -305,8 +310,8 @@ async function prepareRow(row: RowName): Promise<PreparedRow> {
         movr: (s) => http(requests, true, s),
         reset: () => bench.reset(),
         afterRun: async (movr, pgbench) => {
-          // MovR's pool: half as much again as the last run's rate would use in a whole round.
-          const wanted = Math.min(most(), Math.ceil(movr.rate * seconds * 1.5));
+          // MovR's pool: twice what the last run's rate would use in a whole round.
+          const wanted = Math.min(most(), Math.ceil(movr.rate * seconds * 2));
           if ((movr.repeated > 0 || wanted > movrPairs) && movrPairs < most()) {
             movrPairs = Math.max(wanted, Math.min(most(), movrPairs * 2));
             requests = await requestsFor(movrPairs);
@@ -350,7 +355,7 @@ async function runLoop(driverPairs: { token: string; vehicleId: string }[], runS
   for (const [side, answers] of [['start', r.start], ['end', r.end]] as const) {
     for (const [status, n] of Object.entries(answers)) if (!/^2\d\d$/.test(status)) statuses[`${side} ${status}`] = n;
   }
-  return { rate: r.rate, p50Ms: r.p50Ms, p99Ms: r.p99Ms, statuses, socketErrors: r.socketErrors, repeated: 0 };
+  return { rate: r.rate, p50Ms: r.p50Ms, p99Ms: r.p99Ms, statuses, socketErrors: r.socketErrors, repeated: 0, seconds: r.seconds };
 }
 
 /**
@@ -418,7 +423,9 @@ async function runRow(row: RowName): Promise<RowReport> {
     const problems = [
       statusText(movr.statuses) && `MovR answered ${statusText(movr.statuses)}`,
       movr.socketErrors > 0 && `${movr.socketErrors} socket errors or timeouts`,
-      movr.repeated > 0 && `${whole(movr.repeated)} requests reused a pair (the pool ran out)`,
+      movr.repeated > 0 &&
+        movr.seconds < seconds * 0.97 &&
+        `MovR's bench pairs ran out after ${movr.seconds.toFixed(1)} s (the rate is over that time; ${whole(movr.repeated)} requests reused a pair)`,
       pgbench.failed > 0 && `pgbench: ${pgbench.failed} transactions failed after ${maxTries} tries`,
       pgbench.aborted > 0 && `pgbench: ${pgbench.aborted} clients aborted`,
     ].filter(Boolean);
@@ -468,6 +475,7 @@ async function runRow(row: RowName): Promise<RowReport> {
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     rssPeakMiB: Math.max(...done.map((r) => r.memory.rssMiB)),
     hwmPeakMiB: Math.max(...done.map((r) => r.memory.hwmMiB)),
+    processes: Math.max(...done.map((r) => r.memory.processes)),
     serverLog: Object.fromEntries(logged),
     notes: prepared.notes,
   };
@@ -489,7 +497,7 @@ function tableRows(reports: RowReport[]): string[][] {
     rounds > 1 ? `${r.ratio.toFixed(2)} (${r.ratioRange[0].toFixed(2)}–${r.ratioRange[1].toFixed(2)})` : r.ratio.toFixed(2),
     r.movr.retriesPerTx === null ? 'n/a' : r.movr.retriesPerTx.toFixed(3),
     r.pgbench.retriesPerTx.toFixed(3),
-    `${r.rssPeakMiB.toFixed(0)} MiB`,
+    `${r.rssPeakMiB.toFixed(0)} MiB (${r.processes})`,
     statusText(r.movr.statuses) || '0',
     whole(r.pgbench.failed),
   ]);
@@ -558,7 +566,7 @@ try {
   console.log(
     `\nratio: MovR's rate over pgbench's (sum over rounds${rounds > 1 ? ', range of the rounds in brackets' : ''}); p50/p99: means of the rounds; ` +
       `40001 retries/tx: MovR counts them in-process but does not expose them (n/a), pgbench --max-tries ${db.transactionSettings.maxAttempts} counts its own; ` +
-      `RSS: peak of the summed VmRSS of the server's processes during the MovR runs.`,
+      `MovR RSS: peak of the summed VmRSS of the server's processes (how many in brackets) during the MovR runs.`,
   );
   for (const note of notes) console.log(`note: ${note}`);
   if (values.markdown) console.log(`\n${markdownTable(reports)}`);

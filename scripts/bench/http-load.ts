@@ -20,7 +20,8 @@ export interface HttpLoadOptions {
   requests: readonly HttpRequestSpec[];
   /**
    * Each request is sent at most once (the start row: a distinct rider and vehicle per request):
-   * running out starts over, and the requests sent again are counted as `repeated`.
+   * a wrk thread that has sent all of its requests stops (the rate is over the time it ran);
+   * the few sent again meanwhile (at most one per connection) are counted as `repeated`.
    */
   distinct: boolean;
   /** Count answers by status (costs wrk a Lua call per answer; used where conflicts are expected). */
@@ -42,6 +43,8 @@ export interface HttpLoadResult {
   socketErrors: number;
   timeouts: number;
   repeated: number;
+  /** How long the load ran (shorter than asked when a distinct pool ran out). */
+  seconds: number;
 }
 
 const WRK_CANDIDATES = ['/usr/bin/wrk', '/usr/local/bin/wrk'];
@@ -54,6 +57,20 @@ export function findWrk(): string | undefined {
 }
 
 const lua = (text: string) => JSON.stringify(text); // a JSON string is a valid Lua string literal for these characters
+
+/**
+ * wrk calls response() for every answer, body and all, only if the script defines it: only
+ * where statuses are counted or a distinct pool must stop the thread once it is used up.
+ */
+function responseFunction(options: HttpLoadOptions): string {
+  if (!options.countStatuses && !options.distinct) return '';
+  const lines = ['function response(status, headers, body)'];
+  if (options.countStatuses) lines.push('  statuses[status] = (statuses[status] or 0) + 1');
+  // Every request sent once: the thread stops, and its time is the time it ran.
+  if (options.distinct) lines.push('  if wraps > 0 then wrk.thread:stop() end');
+  lines.push('end');
+  return lines.join('\n');
+}
 
 function wrkScript(options: HttpLoadOptions, requestsFile: string): string {
   return `-- written by scripts/bench.ts
@@ -101,15 +118,8 @@ function request()
   if wraps > 0 then repeated = repeated + 1 end
   return reqs[pos]
 end
-${
-  options.countStatuses
-    ? `
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-`
-    : ''
-}
+
+${responseFunction(options)}
 function done(summary, latency, requests)
   local all = {}
   local again = 0
@@ -185,6 +195,7 @@ async function runWrk(wrk: string, options: HttpLoadOptions): Promise<HttpLoadRe
     socketErrors: r.connect + r.read + r.write,
     timeouts: r.timeout,
     repeated: r.repeated,
+    seconds: r.duration_us / 1e6,
   };
 }
 
@@ -237,6 +248,7 @@ async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> 
     socketErrors: result.errors - result.timeouts,
     timeouts: result.timeouts,
     repeated: options.distinct ? repeated : 0,
+    seconds: result.duration,
   };
 }
 
