@@ -75,7 +75,9 @@ export class BenchPairs {
   }
 
   /** Makes pairs until every client has `depth` of them (plus any extra numbers given). */
-  async ensure(depth: number, extra: number[] = []): Promise<void> {
+  async ensure(wantedDepth: number, extra: number[] = []): Promise<void> {
+    // A client's numbers stay below the next client's (and the capture pair, PAIR_STRIDE - 1).
+    const depth = Math.min(wantedDepth, PAIR_STRIDE - 1);
     const numbers = [...pairNumbers(this.clients, this.depth, Math.max(depth, this.depth)), ...extra];
     if (numbers.length === 0) return;
     await this.db.execute(
