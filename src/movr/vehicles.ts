@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
-import { preparedOnce } from '../db/prepared.ts';
+import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textTimestamp } from '../db/lean.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
@@ -102,32 +102,56 @@ export async function listVehicles(db: Queryable, filter: VehicleFilter): Promis
   const limit = pageSize(filter.limit);
   if (filter.cursor !== undefined && !isUuid(filter.cursor)) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
   const variant = { type: Boolean(filter.type), status: Boolean(filter.status), cursor: filter.cursor !== undefined };
-  const rows = await listStatement(db, variant).execute({
+  const items = await leanRows(db, listStatement(variant), {
     city: filter.city,
     type: filter.type,
     status: filter.status,
     cursor: filter.cursor,
     limit: limit + 1,
   });
-  const items = rows.slice(0, limit).map(toVehicle);
-  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.id ?? null) : null };
 }
 
-/** The list query for one combination of filters, prepared once per database handle. */
-function listStatement(db: Queryable, variant: { type: boolean; status: boolean; cursor: boolean }) {
-  const name = `movr_vehicles${variant.type ? '_type' : ''}${variant.status ? '_status' : ''}${variant.cursor ? '_after' : ''}`;
-  return preparedOnce(db, name, (executor) => {
-    const conditions: (SQL | undefined)[] = [eq(vehicles.city, sql.placeholder('city'))];
-    if (variant.type) conditions.push(eq(vehicles.type, sql.placeholder('type')));
-    if (variant.status) conditions.push(eq(vehicles.status, sql.placeholder('status')));
-    else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
-    if (variant.cursor) conditions.push(gt(vehicles.id, sql.placeholder('cursor')));
-    return selectVehicles(executor)
-      .where(and(...conditions))
-      .orderBy(asc(vehicles.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(name);
+/** A vehicle row's text fields, in the order of vehicleColumns, as a Vehicle. */
+function vehicleFromText(fields: TextRow): Vehicle {
+  const [id, city, type, status, currentLocation, ext, ownerId, ownerName, creationTime] = fields;
+  const extension = textJson<Record<string, unknown>>(ext ?? null);
+  return toVehicle({
+    id: id!,
+    city: city!,
+    type: type ?? null,
+    status: status ?? null,
+    currentLocation: currentLocation ?? null,
+    ext: extension,
+    ownerId: ownerId ?? null,
+    ownerName: ownerName ?? null,
+    creationTime: textTimestamp(creationTime ?? null),
   });
+}
+
+/** The lists, one statement per combination of filters (the busiest read of the site and API). */
+const listStatements = new Map<string, LeanStatement<Vehicle>>();
+
+function listStatement(variant: { type: boolean; status: boolean; cursor: boolean }): LeanStatement<Vehicle> {
+  const name = `movr_vehicles${variant.type ? '_type' : ''}${variant.status ? '_status' : ''}${variant.cursor ? '_after' : ''}`;
+  let statement = listStatements.get(name);
+  if (!statement) {
+    statement = leanStatement(
+      name,
+      (db) => {
+        const conditions: (SQL | undefined)[] = [eq(vehicles.city, placeholder('city'))];
+        if (variant.type) conditions.push(eq(vehicles.type, placeholder('type')));
+        if (variant.status) conditions.push(eq(vehicles.status, placeholder('status')));
+        else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
+        if (variant.cursor) conditions.push(gt(vehicles.id, placeholder('cursor')));
+        return selectVehicles(db).where(and(...conditions)).orderBy(asc(vehicles.id)).limit(placeholder('limit'));
+      },
+      vehicleFromText,
+    );
+    listStatements.set(name, statement);
+  }
+  return statement;
 }
 
 /** How many vehicles the load generator's city read returns at most. */

@@ -180,6 +180,24 @@ describeEachDatabase('vehicles', (t) => {
       expect(new Set(seen).size).toBe(25);
     });
 
+    it('reads every column of each vehicle as getVehicle does (nulls, odd text, no owner)', async () => {
+      const added = await addMany(2);
+      const odd = await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', brand: 'Pinarello', location: `Quai d'Orsay "7" \\ 東京 😀` }, TEST_CITIES);
+      const bare = '11111111-1111-4111-8111-111111111111';
+      await t.db.orm.insert(vehicles).values({ id: bare, city: 'new york', creationTime: new Date('2026-03-04T05:06:07.891Z') });
+      const orphan = '22222222-2222-4222-8222-222222222222';
+      await t.db.orm.insert(vehicles).values({ id: orphan, city: 'new york', type: 'scooter', ext: { color: 'blue', note: { nested: [1, null] } } });
+
+      const listed = (await listVehicles(t.db.orm, { city: 'new york' })).items;
+      const expected = await Promise.all([...added.map((v) => v.id), odd.id, bare, orphan].map((id) => getVehicle(t.db.orm, 'new york', id)));
+      expect(listed).toEqual(expected.sort((a, b) => a.id.localeCompare(b.id)));
+      const bareListed = listed.find((v) => v.id === bare)!;
+      expect(bareListed).toMatchObject({ type: null, status: null, currentLocation: null, color: null, brand: null, ownerId: null, ownerName: null });
+      expect(bareListed.creationTime).toEqual(new Date('2026-03-04T05:06:07.891Z'));
+      expect(listed.find((v) => v.id === odd.id)).toMatchObject({ brand: 'Pinarello', color: 'red', ownerName: 'Oscar Other', currentLocation: `Quai d'Orsay "7" \\ 東京 😀` });
+      expect(listed.find((v) => v.id === orphan)).toMatchObject({ color: 'blue', type: 'scooter' });
+    });
+
     it('gives a null cursor when the last page is exactly full', async () => {
       await addMany(20);
       const first = await listVehicles(t.db.orm, { city: 'new york', limit: 10 });
