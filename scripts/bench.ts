@@ -11,7 +11,7 @@
 //
 // Rows (always run in this order):
 //   list   GET /api/v1/vehicles?city=<city>, the nine cities in turn         pgbench: listVehicles' SELECT
-//   page   GET /cities/new%20york/vehicles, logged in as a rider of new york  pgbench: listVehicles, findOpenRide
+//   page   GET /cities/new%20york/vehicles, logged in as a rider of new york  pgbench: listVehicles, findOpenRideRef
 //   start  POST /api/v1/rides, a distinct rider and vehicle per request      pgbench: verifyToken, startRide
 //   loop   per connection: start a ride, end it, again (a Node driver)       pgbench: the same two, in turn
 //
@@ -206,7 +206,10 @@ interface RowReport {
   pgbench: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number; failed: number; aborted: number };
   ratio: number;
   ratioRange: [number, number];
+  /** The highest VmRSS of any one server process during the MovR runs. */
   rssPeakMiB: number;
+  /** The highest sum of VmRSS over all the server's processes. */
+  rssTotalMiB: number;
   hwmPeakMiB: number;
   /** The server's processes (primary, workers, their helpers) seen while sampling. */
   processes: number;
@@ -445,7 +448,7 @@ async function runRow(row: RowName): Promise<RowReport> {
     console.log(
       `  round ${round}: MovR ${whole(movr.rate)} ${prepared.unit} (p50 ${ms(movr.p50Ms)}, p99 ${ms(movr.p99Ms)}), ` +
         `pgbench ${whole(pgbench.rate)} ${prepared.unit === 'cycles/s' ? 'cycles/s' : 'tps'} (p50 ${ms(pgbench.p50Ms)}, p99 ${ms(pgbench.p99Ms)}), ` +
-        `ratio ${result.ratio.toFixed(2)}, RSS ${memory.rssMiB.toFixed(0)} MiB${problems.length ? `; ${problems.join('; ')}` : ''}`,
+        `ratio ${result.ratio.toFixed(2)}, RSS ${memory.rssMiB.toFixed(0)} MiB per process${problems.length ? `; ${problems.join('; ')}` : ''}`,
     );
     await prepared.afterRun?.(movr, pgbench);
   }
@@ -487,6 +490,7 @@ async function runRow(row: RowName): Promise<RowReport> {
     ratio: sum((r) => r.movr.rate) / sum((r) => r.pgbench.rate),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     rssPeakMiB: Math.max(...done.map((r) => r.memory.rssMiB)),
+    rssTotalMiB: Math.max(...done.map((r) => r.memory.totalMiB)),
     hwmPeakMiB: Math.max(...done.map((r) => r.memory.hwmMiB)),
     processes: Math.max(...done.map((r) => r.memory.processes)),
     serverLog: Object.fromEntries(logged),
@@ -496,7 +500,7 @@ async function runRow(row: RowName): Promise<RowReport> {
 
 // ── the table ────────────────────────────────────────────────────────────────────────────────
 
-const HEADER = ['row', 'MovR', 'p50', 'p99', 'pgbench', 'p50', 'p99', 'ratio', 'retries/tx MovR', 'retries/tx pgbench', 'MovR RSS', 'MovR non-2xx', 'pgbench failed'];
+const HEADER = ['row', 'MovR', 'p50', 'p99', 'pgbench', 'p50', 'p99', 'ratio', 'retries/tx MovR', 'retries/tx pgbench', 'MovR RSS per process', 'MovR non-2xx', 'pgbench failed'];
 
 function tableRows(reports: RowReport[]): string[][] {
   return reports.map((r) => [
@@ -510,7 +514,7 @@ function tableRows(reports: RowReport[]): string[][] {
     rounds > 1 ? `${r.ratio.toFixed(2)} (${r.ratioRange[0].toFixed(2)}–${r.ratioRange[1].toFixed(2)})` : r.ratio.toFixed(2),
     r.movr.retriesPerTx === null ? 'n/a' : r.movr.retriesPerTx.toFixed(3),
     r.pgbench.retriesPerTx.toFixed(3),
-    `${r.rssPeakMiB.toFixed(0)} MiB (${r.processes})`,
+    `${r.rssPeakMiB.toFixed(0)} MiB (${r.processes} processes, ${r.rssTotalMiB.toFixed(0)} MiB in all)`,
     statusText(r.movr.statuses) || '0',
     whole(r.pgbench.failed),
   ]);
@@ -579,7 +583,7 @@ try {
   console.log(
     `\nratio: MovR's rate over pgbench's (sum over rounds${rounds > 1 ? ', range of the rounds in brackets' : ''}); p50/p99: means of the rounds; ` +
       `40001 retries/tx: MovR counts them in-process but does not expose them (n/a), pgbench --max-tries ${db.transactionSettings.maxAttempts} counts its own; ` +
-      `MovR RSS: peak of the summed VmRSS of the server's processes (how many in brackets) during the MovR runs.`,
+      `MovR RSS per process: the highest VmRSS of any one server process during the MovR runs (the number of processes and their summed peak in brackets).`,
   );
   for (const note of notes) console.log(`note: ${note}`);
   if (values.markdown) console.log(`\n${markdownTable(reports)}`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Database } from '../../src/db/connect.ts';
 import { verifyToken } from '../../src/movr/api-tokens.ts';
 import type { PriceList } from '../../src/movr/pricing.ts';
-import { endRide, findOpenRide, startRide } from '../../src/movr/rides.ts';
+import { endRide, findOpenRideRef, startRide } from '../../src/movr/rides.ts';
 import type { UserRef } from '../../src/movr/users.ts';
 import { listVehicles } from '../../src/movr/vehicles.ts';
 import { type Statement, type Substitution, describeStatements, pgbenchCommands, record } from './capture.ts';
@@ -74,10 +74,10 @@ export async function listScripts(db: Database, dir: string, cities: readonly st
 /** `page`: GET /cities/new%20york/vehicles for a rider of new york: the list, and the rider's open ride. */
 export async function pageScripts(db: Database, dir: string, rider: UserRef): Promise<RowScripts> {
   const list = await record(() => listVehicles(db, { city: rider.city }));
-  const open = await record(() => findOpenRide(db, rider));
+  const open = await record(() => findOpenRideRef(db, rider));
   const defines = new Map<string, string>();
   const commands = pgbenchCommands([...list.statements, ...open.statements], () => undefined, defines);
-  const text = `-- GET /cities/${encodeURIComponent(rider.city)}/vehicles, logged in: listVehicles, findOpenRide\n${commands.join('\n')}\n`;
+  const text = `-- GET /cities/${encodeURIComponent(rider.city)}/vehicles, logged in: listVehicles, findOpenRideRef\n${commands.join('\n')}\n`;
   const file = write(dir, 'page.sql', text);
   return {
     files: [file],
@@ -86,7 +86,7 @@ export async function pageScripts(db: Database, dir: string, rider: UserRef): Pr
       'page: GET /cities/new%20york/vehicles as a logged-in rider of new york',
       [
         [`listVehicles(db, { city: '${rider.city}' })`, list.statements],
-        ['findOpenRide(db, rider)', open.statements],
+        ['findOpenRideRef(db, rider)', open.statements],
       ],
       [[file, text]],
       defines,

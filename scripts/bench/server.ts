@@ -126,8 +126,10 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 export interface MemoryPeak {
-  /** The highest sum of VmRSS over the server's processes, sampled while measuring. */
+  /** The highest VmRSS of any one of the server's processes, sampled while measuring (the goal is per process). */
   rssMiB: number;
+  /** The highest sum of VmRSS over all of them. */
+  totalMiB: number;
   /** The highest VmHWM (each process's own peak RSS) among them. */
   hwmMiB: number;
   processes: number;
@@ -136,7 +138,7 @@ export interface MemoryPeak {
 /** Samples the RSS of the server's process tree every `intervalMs` between start() and stop(). */
 export class MemorySampler {
   private timer: NodeJS.Timeout | undefined;
-  private peak: MemoryPeak = { rssMiB: 0, hwmMiB: 0, processes: 0 };
+  private peak: MemoryPeak = { rssMiB: 0, totalMiB: 0, hwmMiB: 0, processes: 0 };
 
   constructor(
     private readonly pid: number,
@@ -146,13 +148,17 @@ export class MemorySampler {
   private sample(): void {
     const tree = processTree(this.pid);
     let rss = 0;
+    let total = 0;
     let hwm = 0;
     for (const pid of tree) {
-      rss += statusKiB(pid, 'VmRSS');
+      const own = statusKiB(pid, 'VmRSS');
+      rss = Math.max(rss, own);
+      total += own;
       hwm = Math.max(hwm, statusKiB(pid, 'VmHWM'));
     }
     this.peak = {
       rssMiB: Math.max(this.peak.rssMiB, rss / 1024),
+      totalMiB: Math.max(this.peak.totalMiB, total / 1024),
       hwmMiB: Math.max(this.peak.hwmMiB, hwm / 1024),
       processes: Math.max(this.peak.processes, tree.length),
     };
@@ -172,7 +178,7 @@ export class MemorySampler {
   /** The peak since the last take(), and a fresh start. */
   take(): MemoryPeak {
     const peak = this.peak;
-    this.peak = { rssMiB: 0, hwmMiB: 0, processes: 0 };
+    this.peak = { rssMiB: 0, totalMiB: 0, hwmMiB: 0, processes: 0 };
     return peak;
   }
 }

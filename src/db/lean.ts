@@ -78,7 +78,8 @@ class LeanQuery {
   constructor(
     readonly name: string,
     readonly text: string,
-    private readonly values: unknown[],
+    /** Public like a query config's, so that a recorder of sent statements can read them. */
+    readonly values: unknown[],
     private readonly onRow: (fields: TextRow) => void,
     private readonly done: (error: Error | null) => void,
   ) {}
@@ -188,9 +189,17 @@ export async function leanCount(db: Queryable, statement: { name: string; text: 
 
 // ---- reading text fields ----------------------------------------------------------------------
 
-/** A TIMESTAMP column's text ('2026-05-01 10:00:00.123456', UTC) as a Date. */
+/** A TIMESTAMP column's text ('2026-05-01 10:00:00.123456', UTC) as a Date (to the millisecond, as node-postgres reads it). */
 export function textTimestamp(text: string | null): Date | null {
   if (text === null) return null;
+  // The usual layout, 'YYYY-MM-DD HH:MM:SS[.ffffff]', read by slicing: Date's parser is several times slower.
+  const usual = text[4] === '-' && text[10] === ' ' && text[0] !== '0' && (text.length === 19 || (text[19] === '.' && text.length <= 26));
+  if (usual) {
+    const part = (start: number, end: number) => Number(text.slice(start, end));
+    const millis = text.length > 20 ? part(20, 23) * 10 ** (3 - Math.min(3, text.length - 20)) : 0;
+    const time = Date.UTC(part(0, 4), part(5, 7) - 1, part(8, 10), part(11, 13), part(14, 16), part(17, 19), millis);
+    if (Number.isFinite(time)) return new Date(time);
+  }
   const iso = text.replace(' ', 'T');
   return new Date(/[Zz]|[+-]\d\d(:?\d\d)?$/.test(iso) ? iso : `${iso}Z`);
 }

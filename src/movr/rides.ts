@@ -9,6 +9,7 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
+import { leanRows, leanStatement, placeholder } from '../db/lean.ts';
 import { preparedOnce } from '../db/prepared.ts';
 import { rideReceipts, rides, users, vehicleLocationHistories, vehicles } from '../db/schema.ts';
 import { type Statement, runStatement } from '../db/statements.ts';
@@ -123,6 +124,23 @@ export async function findOpenRide(db: Queryable, rider: UserRef): Promise<Ride 
     .where(and(eq(rides.city, rider.city), eq(rides.riderId, rider.id), isNull(rides.endTime)))
     .limit(1);
   return row ? toRide(row) : undefined;
+}
+
+/** The rider's open ride, if any, as a reference: what the vehicle list needs (one key look-up). */
+const openRideRef = leanStatement(
+  'movr_open_ride_ref',
+  (db) =>
+    db
+      .select({ city: rides.city, id: rides.id })
+      .from(rides)
+      .where(and(eq(rides.city, placeholder('city')), eq(rides.riderId, placeholder('riderId')), isNull(rides.endTime)))
+      .limit(1),
+  ([city, id]): RideRef => ({ city: city!, id: id! }),
+);
+
+export async function findOpenRideRef(db: Queryable, rider: UserRef): Promise<RideRef | undefined> {
+  const [ref] = await leanRows(db, openRideRef, { city: rider.city, riderId: rider.id });
+  return ref;
 }
 
 /** What starting a ride reads, in one statement: the rider's row and the vehicle's. */

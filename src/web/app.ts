@@ -35,6 +35,29 @@ import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { sessionsPlugin } from './plugins/sessions.ts';
 
+/**
+ * Eta that resolves each (template, including file) pair to its path once. Eta caches compiled
+ * templates but works each include's path out again on every render (path joins, a JSON cache
+ * key): with a partial per listed vehicle, that was about 9% of a page's CPU.
+ */
+class CachingEta extends Eta {
+  constructor(...args: ConstructorParameters<typeof Eta>) {
+    super(...args);
+    const resolveUncached = this.resolvePath;
+    if (!resolveUncached) return;
+    const resolved = new Map<string, string>();
+    this.resolvePath = (template, options) => {
+      const key = `${options?.filepath ?? ''}\0${template}`;
+      let path = resolved.get(key);
+      if (path === undefined) {
+        path = resolveUncached.call(this, template, options);
+        resolved.set(key, path);
+      }
+      return path;
+    };
+  }
+}
+
 export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -102,7 +125,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(fastifyView, {
-    engine: { eta: new Eta({ views: VIEWS_DIR, autoEscape: true, cache: config.nodeEnv === 'production' }) },
+    engine: { eta: config.nodeEnv === 'production' ? new CachingEta({ views: VIEWS_DIR, autoEscape: true, cache: true }) : new Eta({ views: VIEWS_DIR, autoEscape: true }) },
     root: VIEWS_DIR,
     production: config.nodeEnv === 'production',
     defaultContext: {

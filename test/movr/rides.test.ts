@@ -10,6 +10,7 @@ import {
   type Ride,
   endRide,
   findOpenRide,
+  findOpenRideRef,
   getRide,
   listLocations,
   listRides,
@@ -122,6 +123,7 @@ describeEachDatabase(
         expect((await vehicleRow(vehicle))?.currentLocation).toBe('Union Square');
         expect(await getRide(t.db.orm, rider, ride)).toEqual(ride);
         expect(await findOpenRide(t.db.orm, rider)).toEqual(ride);
+        expect(await findOpenRideRef(t.db.orm, rider)).toEqual({ city: ride.city, id: ride.id });
       });
 
       it('uses the current time when none is injected', async () => {
@@ -145,6 +147,7 @@ describeEachDatabase(
         }
         expect(await snapshot(t.db)).toEqual(before);
         expect(await findOpenRide(t.db.orm, rider)).toBeUndefined();
+        expect(await findOpenRideRef(t.db.orm, rider)).toBeUndefined();
       });
 
       it('says not found for an unknown or malformed vehicle', async () => {
@@ -299,6 +302,7 @@ describeEachDatabase(
         expect(await vehicleRow(vehicle)).toMatchObject({ status: 'available', currentLocation: 'Times Square' });
         expect(await getRide(t.db.orm, rider, ride)).toEqual(ended);
         expect(await findOpenRide(t.db.orm, rider)).toBeUndefined();
+        expect(await findOpenRideRef(t.db.orm, rider)).toBeUndefined();
       });
 
       it('uses the given price list and charges an unknown vehicle type as a scooter', async () => {

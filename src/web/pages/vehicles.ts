@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConflictError, domainError, isDomainError } from '../../movr/errors.ts';
 import { VEHICLE_TYPES, type VehicleType } from '../../movr/rules.ts';
-import { findOpenRide, startRide } from '../../movr/rides.ts';
+import { findOpenRide, findOpenRideRef, startRide } from '../../movr/rides.ts';
 import { type Vehicle, listVehicles } from '../../movr/vehicles.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
 import { loginPath, requireUser, userOf } from '../plugins/auth.ts';
@@ -121,11 +121,12 @@ export const vehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
     }
     const cursor = request.query.cursor?.trim() || undefined;
 
-    const page = await listVehicles(db, { city: city.name, type, status, cursor });
-
     const user = request.currentUser;
     const viewer = !user ? 'visitor' : user.city === city.name ? 'local' : 'visitor_from_elsewhere';
-    const openRide = user && viewer === 'local' ? await findOpenRide(db, user) : undefined;
+    const [page, openRide] = await Promise.all([
+      listVehicles(db, { city: city.name, type, status, cursor }),
+      user && viewer === 'local' ? findOpenRideRef(db, user) : undefined,
+    ]);
     const filters = { type, status };
 
     return reply.page('vehicles', {
