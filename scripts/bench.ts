@@ -41,7 +41,7 @@ import type { LoopResult } from './bench/loop-driver.ts';
 import { type PgbenchResult, runPgbench } from './bench/pgbench.ts';
 import { run, stopAll } from './bench/processes.ts';
 import { type RowScripts, listScripts, loopScripts, pageScripts, startScripts } from './bench/scripts.ts';
-import { type MemoryPeak, MemorySampler, type MovrServer, startMovr } from './bench/server.ts';
+import { type MemoryPeak, MemorySampler, type MovrServer, buildMovr, startMovr } from './bench/server.ts';
 import { logInThroughSite, signUpThroughSite } from './bench/site.ts';
 import { mean, ms, parseDuration, whole } from './bench/stats.ts';
 
@@ -558,6 +558,7 @@ try {
     `MovR bench: ${rows.join(', ')}; ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s each side, ${connections} connections, ` +
       `${tool} and pgbench with ${THREADS} threads; commit ${commit}; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
+  buildMovr(ROOT);
   await admin(`CREATE DATABASE "${dbName}"`);
   databaseCreated = true;
   await movrCommand(['db', 'migrate', '--db', url]);

@@ -17,6 +17,13 @@ import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/p
 
 /** JSON API requests per minute per client address, unless MOVR_API_RATE_LIMIT says otherwise. */
 export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 600;
+/**
+ * A worker's heap limit by default. V8 otherwise lets a busy worker's heap grow to several times
+ * what it keeps alive (about 30 MiB): 230 MiB RSS per worker under the bench's load, against
+ * about 140 MiB with this limit (docs/benchmarks.md). Near it requests are shed with 503.
+ */
+export const DEFAULT_WORKER_HEAP_MIB = 128;
+export const MIN_WORKER_HEAP_MIB = 64;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -100,6 +107,12 @@ const envSchema = z
     ),
     MOVR_MAX_EVENT_LOOP_DELAY_MS: milliseconds('MOVR_MAX_EVENT_LOOP_DELAY_MS', 0, 1_000),
     MOVR_WORKERS: z.preprocess(blankAsUndefined, integer('MOVR_WORKERS', 1, 256).default(availableParallelism())),
+    MOVR_WORKER_HEAP_MIB: z.preprocess(
+      blankAsUndefined,
+      integer('MOVR_WORKER_HEAP_MIB', 0, 1_048_576)
+        .default(DEFAULT_WORKER_HEAP_MIB)
+        .refine((mib) => mib === 0 || mib >= MIN_WORKER_HEAP_MIB, `MOVR_WORKER_HEAP_MIB must be 0 (V8's own limit) or at least ${MIN_WORKER_HEAP_MIB}`),
+    ),
     MOVR_SHUTDOWN_GRACE_MS: milliseconds('MOVR_SHUTDOWN_GRACE_MS', 0, 10_000),
     MOVR_HOUSEKEEPING_INTERVAL_MS: milliseconds('MOVR_HOUSEKEEPING_INTERVAL_MS', 0, 5 * 60_000),
     MOVR_PRICE_LIST: z.preprocess(
@@ -182,6 +195,8 @@ export interface Config {
   readonly maxEventLoopDelayMs: number;
   /** Server processes on a server database (MOVR_WORKERS; the embedded database always uses one). */
   readonly workers: number;
+  /** Each worker process's old-generation heap limit in MiB (`--max-old-space-size`); 0 leaves V8's own. */
+  readonly workerHeapMiB: number;
   /** On SIGTERM, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
   /** How often expired idempotency keys and API tokens are purged (0: never). */
@@ -248,6 +263,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxConnectionsPerClient: e.MOVR_MAX_CONNECTIONS_PER_CLIENT,
     maxEventLoopDelayMs: e.MOVR_MAX_EVENT_LOOP_DELAY_MS,
     workers: e.MOVR_WORKERS,
+    workerHeapMiB: e.MOVR_WORKER_HEAP_MIB,
     shutdownGraceMs: e.MOVR_SHUTDOWN_GRACE_MS,
     housekeepingIntervalMs: e.MOVR_HOUSEKEEPING_INTERVAL_MS,
   });

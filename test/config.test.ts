@@ -197,7 +197,14 @@ describe('resilience settings', () => {
       maxEventLoopDelayMs: 1000,
       shutdownGraceMs: 10_000,
       housekeepingIntervalMs: 300_000,
+      workerHeapMiB: 128,
     });
+  });
+
+  it('take a worker heap limit of 0 (V8’s own) or at least 64 MiB', () => {
+    expect(parseConfig({ MOVR_WORKER_HEAP_MIB: '0' }).workerHeapMiB).toBe(0);
+    expect(parseConfig({ MOVR_WORKER_HEAP_MIB: '256' }).workerHeapMiB).toBe(256);
+    expect(() => parseConfig({ MOVR_WORKER_HEAP_MIB: '16' })).toThrow(/MOVR_WORKER_HEAP_MIB must be 0 \(V8's own limit\) or at least 64/);
   });
 
   it('are read from the environment; the header timeout never exceeds the request timeout', () => {

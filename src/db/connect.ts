@@ -1,8 +1,7 @@
 // Opens one of the three kinds of database MovR runs on, behind one Drizzle interface:
 // `pglite:<dir>` / `pglite:memory` (embedded), `postgres://` (PostgreSQL or CockroachDB).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
@@ -171,6 +170,8 @@ function injecting<C extends { query: (...args: never[]) => unknown }>(client: C
 }
 
 async function openPglite(location: string, options: OpenOptions): Promise<Database> {
+  // Loaded only here: a server on PostgreSQL or CockroachDB never holds the embedded database's code.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let client: PGlite;
   let unlock = () => {};
   if (location === 'memory') {

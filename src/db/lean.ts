@@ -75,14 +75,23 @@ interface PgConnection {
 
 /** Runs a named statement and hands each row's text fields to onRow. */
 class LeanQuery {
+  /**
+   * How the query ends: node-postgres wraps it when a query_timeout is set (to clear its timer,
+   * or to fail the query when the timer fires), so the end must come through it. Ending without
+   * it left every query and its rows held by a pending timer for the whole timeout.
+   */
+  callback: (error: Error | null) => void;
+
   constructor(
     readonly name: string,
     readonly text: string,
     /** Public like a query config's, so that a recorder of sent statements can read them. */
     readonly values: unknown[],
     private readonly onRow: (fields: TextRow) => void,
-    private readonly done: (error: Error | null) => void,
-  ) {}
+    done: (error: Error | null) => void,
+  ) {
+    this.callback = done;
+  }
 
   submit(connection: PgConnection): null {
     connection.stream.cork?.();
@@ -106,12 +115,12 @@ class LeanQuery {
 
   /** The last message of a successful statement. */
   handleReadyForQuery(): void {
-    this.done(null);
+    this.callback(null);
   }
 
   /** A failed statement ends here (node-postgres drops it as the active query before ReadyForQuery). */
   handleError(error: Error): void {
-    this.done(error);
+    this.callback(error);
   }
 
   handleRowDescription(): void {}

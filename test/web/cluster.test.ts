@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolPerWorker } from '../../src/web/cluster.ts';
+import { poolPerWorker, workerHeapFlags } from '../../src/web/cluster.ts';
 import { startMovr } from '../support/cli.ts';
 import { createTestDatabase, postgresAvailable } from '../support/databases.ts';
 
@@ -21,6 +21,14 @@ function childrenOf(pid: number): number[] {
     })
     .map(Number);
 }
+
+describe('workerHeapFlags', () => {
+  it('limits the old generation to the setting and the semi-spaces to a sixteenth of it, 1 to 16 MiB', () => {
+    expect(workerHeapFlags(128)).toEqual(['--max-old-space-size=128', '--max-semi-space-size=8']);
+    expect(workerHeapFlags(64)).toEqual(['--max-old-space-size=64', '--max-semi-space-size=4']);
+    expect(workerHeapFlags(4096)).toEqual(['--max-old-space-size=4096', '--max-semi-space-size=16']);
+  });
+});
 
 describe('poolPerWorker', () => {
   it('divides the pool among the workers, at least two connections each', () => {
@@ -41,12 +49,13 @@ describe('poolPerWorker', () => {
 
   it('runs MOVR_WORKERS workers on one port, replaces one that dies, and stops them all on SIGTERM', async () => {
     const movr = await startMovr({
-      env: { DATABASE_URL: database.url, MOVR_WORKERS: '2', NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'info' },
+      env: { DATABASE_URL: database.url, MOVR_WORKERS: '2', MOVR_WORKER_HEAP_MIB: '96', NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'info' },
     });
     const primary = movr.child.pid!;
     expect(movr.output()).toContain('(2 worker processes)');
     const workers = childrenOf(primary);
     expect(workers).toHaveLength(2);
+    for (const pid of workers) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-old-space-size=96', '--max-semi-space-size=6']));
     expect((await fetch(`${movr.url}/healthz`)).status).toBe(200);
 
     process.kill(workers[0]!, 'SIGKILL');
