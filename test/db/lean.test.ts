@@ -74,6 +74,16 @@ describeEachDatabase('lean statements', (t) => {
     expect(await leanCount(t.db.orm, statement, ['rome'])).toBe(0);
   });
 
+  it.skipIf(t.kind === 'pglite')('leave no timer behind: node-postgres’s query timeout is cleared when a statement ends', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const statement = { name: 'movr_test_lean_timers', text: 'select id from vehicles where city = $1' };
+    await leanCount(t.db.orm, statement, ['rome']);
+    const before = timers();
+    for (let i = 0; i < 50; i++) await leanCount(t.db.orm, statement, ['rome']);
+    await leanCount(t.db.orm, { name: 'movr_test_lean_timers_broken', text: 'select 1 from no_such_table where $1::text is not null' }, ['x']).catch(() => {});
+    expect(timers() - before).toBeLessThan(5);
+  });
+
   it('reject with the database’s error and leave the database usable', async () => {
     const broken = { name: 'movr_test_lean_broken', text: 'select 1 from no_such_table where $1::text is not null' };
     const failure = await leanCount(t.db.orm, broken, ['x']).catch((error: unknown) => error);
