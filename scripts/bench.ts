@@ -57,6 +57,7 @@ const USAGE = `npm run bench -- [options]
   --connections <n>     HTTP connections and pgbench clients (default 32)
   --workers <n>         MOVR_WORKERS for the server (default: not set)
   --warmup <time>       MovR warm-up before each row's first round, not measured (default 2s; 0 for none)
+  --node-args=<args>    node's own options for the server, e.g. --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --json <file>         write the figures as JSON
   --markdown            also print the table as markdown
   --show-sql            print the recorded statements and the pgbench scripts made of them
@@ -70,6 +71,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10s' },
     connections: { type: 'string', default: '32' },
     workers: { type: 'string' },
+    'node-args': { type: 'string' },
     warmup: { type: 'string', default: '2s' },
     json: { type: 'string' },
     markdown: { type: 'boolean', default: false },
@@ -572,6 +574,7 @@ try {
     secretKey: SECRET_KEY,
     poolSize: 32,
     workers: values.workers,
+    nodeArgs: values['node-args']?.split(/\s+/).filter(Boolean),
   });
   sampler = new MemorySampler(server.child.pid!);
   console.log(`database ${dbName} (dropped at the end); MovR at ${server.url}${values.workers ? ` with MOVR_WORKERS=${values.workers}` : ''}`);

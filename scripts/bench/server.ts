@@ -11,6 +11,8 @@ export interface ServerOptions {
   secretKey: string;
   poolSize: number;
   workers: string | undefined;
+  /** node's own options for the server (a profiler, say); its workers inherit them. */
+  nodeArgs?: string[] | undefined;
 }
 
 export interface MovrServer {
@@ -58,7 +60,7 @@ export async function startMovr(options: ServerOptions): Promise<MovrServer> {
     HOST: '127.0.0.1',
     ...(options.workers === undefined ? {} : { MOVR_WORKERS: options.workers }),
   };
-  const child = spawnTracked(process.execPath, [path.join(options.root, 'bin', 'movr.js'), 'serve'], {
+  const child = spawnTracked(process.execPath, [...(options.nodeArgs ?? []), path.join(options.root, 'bin', 'movr.js'), 'serve'], {
     cwd: options.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
