@@ -203,6 +203,7 @@ interface RowReport {
   description: string;
   statements: number;
   named: number;
+  roundTrips: number;
   rounds: Round[];
   movr: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number | null; statuses: Record<string, number>; repeated: number };
   pgbench: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number; failed: number; aborted: number };
@@ -404,7 +405,7 @@ async function runRow(row: RowName): Promise<RowReport> {
   const { scripts } = prepared;
   console.log(
     `\n${row}: ${prepared.description}; MovR sends ${scripts.statements} statement${scripts.statements === 1 ? '' : 's'} ` +
-      `(${scripts.named} named) per ${prepared.unit === 'cycles/s' ? 'cycle' : 'request'}`,
+      `(${scripts.named} named) in ${scripts.roundTrips} round trip${scripts.roundTrips === 1 ? '' : 's'} per ${prepared.unit === 'cycles/s' ? 'cycle' : 'request'}`,
   );
   if (values['show-sql']) console.log(`\n${scripts.shown}\n`);
   const maxTries = db!.transactionSettings.maxAttempts;
@@ -471,6 +472,7 @@ async function runRow(row: RowName): Promise<RowReport> {
     description: prepared.description,
     statements: scripts.statements,
     named: scripts.named,
+    roundTrips: scripts.roundTrips,
     rounds: done,
     movr: {
       rate: mean(done.map((r) => r.movr.rate)),

@@ -3,6 +3,7 @@
 // pgbench scripts are then built from those statements by replacing parameter values with
 // pgbench variables or key expressions. The SQL in MovR's domain code changes; this follows it.
 import pg from 'pg';
+import { BEGIN, BEGIN_STATEMENT } from '../../src/db/pipelined-begin.ts';
 
 export interface Statement {
   readonly text: string;
@@ -10,6 +11,8 @@ export interface Statement {
   readonly values: readonly (string | null)[];
   /** Set for a named (server-side prepared) statement. */
   readonly name: string | undefined;
+  /** Sent in the same round trip as the statement after it (MovR's BEGIN, pipelined-begin.ts). */
+  readonly pipelinedWithNext?: boolean;
 }
 
 /** A parameter value in the text form the driver sends it in. */
@@ -42,8 +45,12 @@ export async function record<T>(work: () => Promise<T>): Promise<{ result: T; st
   const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = prototype.query;
   prototype.query = function (this: unknown, ...args: unknown[]) {
+    const begins = (args[0] as { begins?: unknown } | null)?.begins;
+    if (typeof begins === 'string') statements.push({ text: begins, values: [], name: BEGIN_STATEMENT, pipelinedWithNext: true });
     const statement = statementOf(args[0], args[1]);
-    if (statement) statements.push(statement);
+    // A connection's first transaction sends BEGIN alone (preparing it); every later one pipelines
+    // it with the next statement, and the bench measures the steady state.
+    if (statement) statements.push(statement.text === BEGIN ? { ...statement, pipelinedWithNext: true } : statement);
     return original.apply(this, args);
   };
   try {
@@ -83,7 +90,7 @@ export function pgbenchCommands(
   // Only constants of this prefix are shared: other defines (counters, cities) are not constants.
   const byValue = new Map<string, string>();
   for (const [name, value] of defines) if (name.startsWith(prefix)) byValue.set(value, name);
-  return statements.map((statement) => {
+  const commands = statements.map((statement) => {
     const text = statement.text.replace(/\$(\d+)\b/g, (match, digits: string) => {
       const index = Number(digits) - 1;
       if (index < 0 || index >= statement.values.length) throw new Error(`${match} has no value in: ${statement.text}`);
@@ -111,6 +118,12 @@ export function pgbenchCommands(
     // pgbench reads `:name` as a variable: the recorded SQL must have no colon of its own but `::`.
     if (/(^|[^:]):(?!:)[A-Za-z_]/.test(statement.text)) throw new Error(`a statement with a colon pgbench would misread: ${statement.text}`);
     return `${text};`;
+  });
+  // What MovR sends in one round trip, pgbench sends in one pipeline.
+  return commands.flatMap((command, i) => {
+    if (statements[i]?.pipelinedWithNext) return ['\\startpipeline', command];
+    if (statements[i - 1]?.pipelinedWithNext) return [command, '\\endpipeline'];
+    return [command];
   });
 }
 

@@ -19,9 +19,10 @@ export interface RowScripts {
   readonly defines: Map<string, string>;
   /** What --show-sql prints: the recorded statements and the scripts made of them. */
   readonly shown: string;
-  /** Statements per request (or cycle) that MovR sends, and how many of them are named (prepared). */
+  /** Statements per request (or cycle) that MovR sends, how many are named (prepared), in how many round trips. */
   readonly statements: number;
   readonly named: number;
+  readonly roundTrips: number;
 }
 
 /** The pair the recordings use; never one a pgbench client reaches (client 0, i = PAIR_STRIDE - 1). */
@@ -41,10 +42,15 @@ function show(title: string, recorded: [string, readonly Statement[]][], scripts
   return parts.join('\n\n');
 }
 
-const counts = (statements: readonly Statement[]) => ({
-  statements: statements.length,
-  named: statements.filter((s) => s.name !== undefined).length,
-});
+/** Statements, named ones and round trips of the groups sent one after the other. */
+const counts = (...groups: (readonly Statement[])[]) => {
+  const statements = groups.flat();
+  return {
+    statements: statements.length,
+    named: statements.filter((s) => s.name !== undefined).length,
+    roundTrips: statements.filter((s) => !s.pipelinedWithNext).length,
+  };
+};
 
 /** `list`: GET /api/v1/vehicles?city=<city>, the cities in turn: one script per city, each with its city as a variable. */
 export async function listScripts(db: Database, dir: string, cities: readonly string[]): Promise<RowScripts> {
@@ -91,8 +97,7 @@ export async function pageScripts(db: Database, dir: string, rider: UserRef): Pr
       [[file, text]],
       defines,
     ),
-    statements: list.statements.length + open.statements.length,
-    named: counts(list.statements).named + counts(open.statements).named,
+    ...counts(list.statements, open.statements),
   };
 }
 
@@ -178,8 +183,7 @@ export async function startScripts(db: Database, dir: string, pairs: BenchPairs,
       [[file, text]],
       defines,
     ),
-    statements: recording.verify.length + recording.start.length,
-    named: counts(recording.verify).named + counts(recording.start).named,
+    ...counts(recording.verify, recording.start),
   };
 }
 
@@ -222,8 +226,6 @@ export async function loopScripts(db: Database, dir: string, pairs: BenchPairs, 
       [[file, text]],
       defines,
     ),
-    statements: 2 * recording.verify.length + recording.start.length + recording.end.length,
-    named:
-      2 * counts(recording.verify).named + counts(recording.start).named + counts(recording.end).named,
+    ...counts(recording.verify, recording.verify, recording.start, recording.end),
   };
 }

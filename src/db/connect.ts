@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.ts';
 import { ConnectionLostError, SERIALIZATION_FAILURE, isConnectionError } from './errors.ts';
+import { BEGIN, prepareAndBegin, queryBeginning } from './pipelined-begin.ts';
 import { TransactionStats } from './transaction-stats.ts';
 
 export type Schema = typeof schema;
@@ -136,7 +137,6 @@ function transactionSettings(kind: DatabaseKind, options: OpenOptions): Transact
   };
 }
 
-const BEGIN = 'BEGIN ISOLATION LEVEL SERIALIZABLE';
 
 /** An error as a driver would raise for a serialization failure, made up on purpose. */
 function injectedRetryError(): Error {
@@ -224,6 +224,45 @@ interface ConnectionState {
   readonly injection: Injection;
   /** Set when the connection failed or ended: it is not used again. */
   broken: boolean;
+  /**
+   * Whether `movr_begin` is prepared on this connection, so that BEGIN rides with a first
+   * statement: unknown until the connection's first transaction prepares it.
+   */
+  beginPrepared: boolean | undefined;
+  /** The open transaction's BEGIN has not been sent yet: the next statement carries it. */
+  beginPending: boolean;
+  /** BEGIN failed: nothing more may run in this attempt (it would run outside a transaction). */
+  beginFailure: Error | undefined;
+}
+
+/**
+ * The connection as a transaction's statements see it: the first statement of each attempt
+ * carries the pending BEGIN (pipelined-begin.ts).
+ */
+function beginning(client: pg.PoolClient, state: ConnectionState): pg.PoolClient {
+  const wrapper = Object.create(client) as pg.PoolClient;
+  wrapper.query = ((...args: unknown[]) => {
+    if (state.beginFailure) return Promise.reject(state.beginFailure);
+    if (!state.beginPending) return (client.query as (...a: unknown[]) => unknown)(...args);
+    state.beginPending = false;
+    const failed = (error: Error) => {
+      state.beginFailure ??= error;
+    };
+    const submittable = args[0] as { submit?: unknown; handleError?: (error: Error) => void } | null;
+    if (typeof submittable?.submit === 'function') {
+      // A Submittable (the lean path) cannot carry BEGIN: BEGIN is sent first, on its own.
+      void client.query(BEGIN).then(
+        () => (client.query as (...a: unknown[]) => unknown)(...args),
+        (error: Error) => {
+          failed(error);
+          submittable.handleError?.(error);
+        },
+      );
+      return undefined;
+    }
+    return queryBeginning(client, args, failed);
+  }) as pg.PoolClient['query'];
+  return wrapper;
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
@@ -245,10 +284,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   pool.on('connect', (client) => {
     const injection: Injection = { attempt: undefined };
     const state: ConnectionState = {
-      tx: drizzlePg({ client: injecting(client, injection), schema }) as unknown as Transaction,
+      tx: undefined as unknown as Transaction,
       injection,
       broken: false,
+      beginPrepared: undefined,
+      beginPending: false,
+      beginFailure: undefined,
     };
+    (state as { tx: Transaction }).tx = drizzlePg({ client: injecting(beginning(client, state), injection), schema }) as unknown as Transaction;
     connections.set(client, state);
     const markBroken = () => {
       if (!state.broken) connectionErrors++;
@@ -284,25 +327,40 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       let failure: unknown;
       try {
         if (!state) throw new Error('a pooled connection without its state');
-        await client.query(BEGIN);
+        state.beginFailure = undefined;
+        if (state.beginPrepared) state.beginPending = true;
+        else if (state.beginPrepared === undefined) state.beginPrepared = await prepareAndBegin(client);
+        else await client.query(BEGIN);
         state.injection.attempt = attempt;
         const result = await work(state.tx);
         state.injection.attempt = undefined;
+        if (state.beginFailure) throw state.beginFailure;
         // A connection known to be gone never received the COMMIT: the outcome is certain.
         if (state.broken) throw new ConnectionLostError();
         attempt.beforeCommit();
-        await client.query('COMMIT');
+        // Work that sent no statement began no transaction: there is nothing to commit.
+        if (!state.beginPending) await client.query('COMMIT');
         return result;
       } catch (error) {
         failure = error;
-        if (state && !state.broken && !isConnectionError(error)) {
+        if (state?.beginFailure) {
+          // A connection that cannot begin a transaction (its movr_begin gone, say) is
+          // discarded, and the runner tries again on another: nothing ran in this attempt.
+          state.broken = true;
+          failure = new ConnectionLostError({ cause: state.beginFailure });
+          throw failure;
+        }
+        if (state && !state.broken && !isConnectionError(error) && !state.beginPending) {
           await client.query('ROLLBACK').catch((rollbackError: unknown) => {
             failure = rollbackError;
           });
         }
         throw error;
       } finally {
-        if (state) state.injection.attempt = undefined;
+        if (state) {
+          state.injection.attempt = undefined;
+          state.beginPending = false;
+        }
         const discard = state?.broken || isConnectionError(failure);
         client.release(discard ? (failure instanceof Error ? failure : new ConnectionLostError()) : undefined);
       }

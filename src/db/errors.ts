@@ -77,8 +77,8 @@ export function isConnectionError(error: unknown): boolean {
 
 /** The transaction's connection was found broken before COMMIT was sent: nothing was committed. */
 export class ConnectionLostError extends Error {
-  constructor() {
-    super('The database connection was lost before the transaction committed');
+  constructor(options?: { cause?: unknown }) {
+    super('The database connection was lost before the transaction committed', options);
     this.name = 'ConnectionLostError';
   }
 }

@@ -13,6 +13,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { type Executor, type Queryable, executorOf } from './connect.ts';
 import { sqlState } from './errors.ts';
+import { type PgConnection, Submittable, corked } from './pg-wire.ts';
 import * as schema from './schema.ts';
 
 /** The query builder, for SQL only: it never connects. */
@@ -61,27 +62,8 @@ function wireValue(value: unknown): string | Buffer | null {
   return String(value);
 }
 
-/** The parts of node-postgres's Connection a Submittable drives (lib/connection.js). */
-interface PgConnection {
-  stream: { cork?: () => void; uncork?: () => void };
-  parsedStatements: Record<string, string | undefined>;
-  submittedNamedStatements: Record<string, string | undefined>;
-  parse(query: { text: string; name: string; types: unknown[] }): void;
-  bind(config: { portal: string; statement: string; values: unknown[]; binary: boolean }): void;
-  execute(config: { portal: string; rows: number }): void;
-  sync(): void;
-  sendCopyFail(message: string): void;
-}
-
 /** Runs a named statement and hands each row's text fields to onRow. */
-class LeanQuery {
-  /**
-   * How the query ends: node-postgres wraps it when a query_timeout is set (to clear its timer,
-   * or to fail the query when the timer fires), so the end must come through it. Ending without
-   * it left every query and its rows held by a pending timer for the whole timeout.
-   */
-  callback: (error: Error | null) => void;
-
+class LeanQuery extends Submittable {
   constructor(
     readonly name: string,
     readonly text: string,
@@ -90,12 +72,11 @@ class LeanQuery {
     private readonly onRow: (fields: TextRow) => void,
     done: (error: Error | null) => void,
   ) {
-    this.callback = done;
+    super(done);
   }
 
   submit(connection: PgConnection): null {
-    connection.stream.cork?.();
-    try {
+    corked(connection, () => {
       if (connection.parsedStatements[this.name] === undefined && connection.submittedNamedStatements[this.name] === undefined) {
         connection.parse({ text: this.text, name: this.name, types: [] });
         connection.submittedNamedStatements[this.name] = this.text;
@@ -103,33 +84,12 @@ class LeanQuery {
       connection.bind({ portal: '', statement: this.name, values: this.values.map(wireValue), binary: false });
       connection.execute({ portal: '', rows: 0 });
       connection.sync();
-    } finally {
-      connection.stream.uncork?.();
-    }
+    });
     return null;
   }
 
-  handleDataRow(message: { fields: TextRow }): void {
+  override handleDataRow(message: { fields: TextRow }): void {
     this.onRow(message.fields);
-  }
-
-  /** The last message of a successful statement. */
-  handleReadyForQuery(): void {
-    this.callback(null);
-  }
-
-  /** A failed statement ends here (node-postgres drops it as the active query before ReadyForQuery). */
-  handleError(error: Error): void {
-    this.callback(error);
-  }
-
-  handleRowDescription(): void {}
-  handleCommandComplete(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
-  handleCopyData(): void {}
-  handleCopyInResponse(connection: PgConnection): void {
-    connection.sendCopyFail('COPY is not expected here');
   }
 }
 
