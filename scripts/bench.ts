@@ -378,13 +378,14 @@ async function runLoop(driverPairs: { token: string; vehicleId: string }[], runS
 }
 
 /**
- * Waits until MovR's connections are all idle: when the load generator stops, requests it sent
- * may still be running in the server, and a reset must not run before they committed.
+ * Waits until MovR's connections have all been idle for half a second: when the load generator
+ * stops, requests it sent may still be running in the server (or waiting in it for a
+ * connection, which the database cannot see), and a reset must not run before they committed.
  */
 async function quiet(timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let idleReadings = 0;
-  while (idleReadings < 3 && Date.now() < until) {
+  while (idleReadings < 10 && Date.now() < until) {
     const [row] = await db!.execute(
       `SELECT count(*)::int AS busy FROM pg_stat_activity
        WHERE datname = current_database() AND application_name = 'movr' AND state IS DISTINCT FROM 'idle'`,
