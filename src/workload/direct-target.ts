@@ -61,7 +61,7 @@ export class DirectTarget implements WorkloadTarget {
 
   async createRider(city: string, _label: string, rng: RowRandom): Promise<Rider> {
     const user = await createUser(this.db, { name: personName(rng), city, address: streetAddress(rng) }, { regions: this.regions });
-    return { city: user.city, id: user.id, openRide: null, openedAt: 0 };
+    return { city: user.city, id: user.id, openRide: null, openedAt: 0, rideInDoubt: false };
   }
 
   async readVehicles(city: string): Promise<void> {

@@ -125,7 +125,7 @@ export class HttpTarget implements WorkloadTarget {
       token: string;
       user: { id: string; city: string };
     };
-    return { city: login.user.city, id: login.user.id, token: login.token, openRide: null, openedAt: 0 };
+    return { city: login.user.city, id: login.user.id, token: login.token, openRide: null, openedAt: 0, rideInDoubt: false };
   }
 
   async readVehicles(city: string): Promise<void> {

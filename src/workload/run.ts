@@ -26,7 +26,7 @@ import {
 } from './mix.ts';
 import { RowRandom, hashString } from './random.ts';
 import { type IntervalRow, type OperationStats, type Summary, WorkloadStats } from './stats.ts';
-import { type Rider, type WorkloadTarget, classifyFailure } from './target.ts';
+import { type Rider, type WorkloadTarget, classifyFailure, isOutcomeUnknown } from './target.ts';
 import type { ErrorCode } from '../web/errors.ts';
 
 export interface RunOptions {
@@ -319,8 +319,7 @@ class Worker {
         await this.target.recordLocation(rider, ride, this.rng);
         stats.ok((performance.now() - t0) * 1000);
       } catch (error) {
-        if (errorCode(error) === 'ride_already_ended') rider.openRide = null;
-        this.failed(stats, error, t0);
+        this.failedOnRide(rider, stats, error, t0);
       }
     }
   }
@@ -357,21 +356,41 @@ class Worker {
           const ride = await this.target.startRide(r, this.rng);
           r.openRide = ride;
           r.openedAt = performance.now();
+          r.rideInDoubt = false;
           break;
         }
         case 'end_ride': {
           const r = rider as Rider;
           await this.target.endRide(r, r.openRide!, this.rng);
           r.openRide = null;
+          r.rideInDoubt = false;
           break;
         }
       }
       stats.ok((performance.now() - t0) * 1000);
     } catch (error) {
-      // A ride that ended already (e.g. a commit whose answer was lost) is no longer open.
-      if (op === 'end_ride' && errorCode(error) === 'ride_already_ended' && rider) rider.openRide = null;
-      this.failed(stats, error, t0);
+      if (op === 'end_ride' && rider) this.failedOnRide(rider, stats, error, t0);
+      else this.failed(stats, error, t0);
     }
+  }
+
+  /**
+   * A failed operation on a rider's open ride. A ride that ended already is no longer open; if an
+   * earlier attempt to end it had an unknown outcome, that attempt committed after all, and
+   * finding it ended is the expected answer, not a second error.
+   */
+  private failedOnRide(rider: Rider, stats: OperationStats, error: unknown, t0: number): void {
+    if (isOutcomeUnknown(error)) rider.rideInDoubt = true;
+    if (errorCode(error) === 'ride_already_ended') {
+      const resolvesDoubt = rider.rideInDoubt;
+      rider.openRide = null;
+      rider.rideInDoubt = false;
+      if (resolvesDoubt) {
+        stats.conflict('ride_already_ended', (performance.now() - t0) * 1000);
+        return;
+      }
+    }
+    this.failed(stats, error, t0);
   }
 
   /**

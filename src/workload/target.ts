@@ -37,6 +37,8 @@ export interface Rider {
   openRide: RideHandle | null;
   /** When the open ride started (performance.now()), to end the oldest first. */
   openedAt: number;
+  /** An attempt to end the open ride had an unknown outcome (ambiguous commit): it may have ended. */
+  rideInDoubt: boolean;
 }
 
 export interface WorkloadTarget {
@@ -103,6 +105,11 @@ export class HttpError extends Error {
     super(message);
     this.name = 'HttpError';
   }
+}
+
+/** Whether a failed write may have committed all the same (its answer was lost). */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return error instanceof AmbiguousCommitError || (error instanceof HttpError && error.code === 'outcome_unknown');
 }
 
 export type Classified = { readonly conflict: string } | { readonly error: string };

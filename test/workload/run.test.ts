@@ -32,7 +32,7 @@ import { Pacer, type RunOptions, type RunResult, runWorkload } from '../../src/w
 import { INTERVAL_HEADER, type IntervalRow, type Summary, WorkloadStats, formatIntervalRow, formatSummary } from '../../src/workload/stats.ts';
 import { HttpError, WorkloadConflict, classifyFailure } from '../../src/workload/target.ts';
 import { ConflictError, NotFoundError } from '../../src/movr/errors.ts';
-import { TransactionRetriesExhaustedError } from '../../src/db/errors.ts';
+import { AmbiguousCommitError, TransactionRetriesExhaustedError } from '../../src/db/errors.ts';
 import { MOVR_BIN, runMovr, scratchDir } from '../support/cli.ts';
 import { TEST_SECRET_KEY, testConfig } from '../support/config.ts';
 import { createTestDatabase, describeEachDatabase, emptyTables } from '../support/databases.ts';
@@ -335,6 +335,32 @@ describeEachDatabase('runWorkload, direct', (t) => {
     expect(cities.map((row) => row.city)).toEqual(['rome']);
   });
 
+  it('counts a ride found ended after an ambiguous end as a conflict, not a second error', async () => {
+    // The first end of each ride commits but loses its answer, as a cut during COMMIT does.
+    class LostAnswers extends DirectTarget {
+      override async endRide(...args: Parameters<DirectTarget['endRide']>): Promise<void> {
+        const [, ride] = args;
+        if (!lost.has(ride.id)) {
+          lost.add(ride.id);
+          await super.endRide(...args);
+          throw new AmbiguousCommitError('end_ride', { cause: new Error('connection lost during COMMIT') });
+        }
+        return super.endRide(...args);
+      }
+    }
+    const lost = new Set<string>();
+    const result = await runWorkload(
+      new LostAnswers(t.db, TEST_CITIES),
+      runOptions({ durationMs: 800, cities: ['seattle'], mix: { readPercent: 0, weights: { ...ALL_WEIGHTS_ZERO, start_ride: 1, end_ride: 1 } } }),
+    );
+    expect(lost.size).toBeGreaterThan(0);
+    expect(result.summary.total.errorsByKind).toEqual({ ambiguous_commit: lost.size });
+    // A ride whose end was in doubt is found ended by the next end or location update: an expected conflict.
+    const foundEnded = result.summary.operations.map((op) => op.conflictsByKind.ride_already_ended ?? 0).reduce((a, b) => a + b, 0);
+    expect(foundEnded).toBeGreaterThan(0);
+    expect(foundEnded).toBeLessThanOrEqual(lost.size);
+  });
+
   it('stops when signalled and still reports what ran', async () => {
     const stop = new AbortController();
     const running = runWorkload(new DirectTarget(t.db, TEST_CITIES), runOptions({ durationMs: 0, signal: stop.signal }));
@@ -437,7 +463,7 @@ describe('runWorkload over HTTP, against an in-process server [pglite]', () => {
   it('reports the API’s error codes: a bad token is an error by kind', async () => {
     const target = new HttpTarget(server.url, TEST_CITIES);
     try {
-      const rider = { city: 'rome', id: '00000000-0000-4000-8000-000000000000', token: 'movr_bad.token', openRide: null, openedAt: 0 };
+      const rider = { city: 'rome', id: '00000000-0000-4000-8000-000000000000', token: 'movr_bad.token', openRide: null, openedAt: 0, rideInDoubt: false };
       const failure = await target.addVehicle(rider, new RowRandom(1).reset(0, 0)).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(HttpError);
       expect(classifyFailure(failure)).toEqual({ error: expect.stringMatching(/^http_401_/) });
