@@ -56,6 +56,7 @@ const envSchema = z
         )
         .optional(),
     ),
+    MOVR_REDIS_PREFIX: z.preprocess(blankAsUndefined, z.string().trim().max(100).default('movr:')),
     PORT: z.preprocess(blankAsUndefined, integer('PORT', 0, 65535).default(8080)),
     HOST: z.preprocess(blankAsUndefined, z.string().default('127.0.0.1')),
     // Checked against the region map in parseConfig.
@@ -115,6 +116,14 @@ const envSchema = z
     ),
     MOVR_SHUTDOWN_GRACE_MS: milliseconds('MOVR_SHUTDOWN_GRACE_MS', 0, 10_000),
     MOVR_HOUSEKEEPING_INTERVAL_MS: milliseconds('MOVR_HOUSEKEEPING_INTERVAL_MS', 0, 5 * 60_000),
+    MOVR_REDIS_URL: z.preprocess(
+      blankAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^rediss?:\/\/\S+$/, 'MOVR_REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+        .optional(),
+    ),
     MOVR_PRICE_LIST: z.preprocess(
       blankAsUndefined,
       z
@@ -173,6 +182,10 @@ export interface Config {
   readonly transactionMaxAttempts: number;
   /** JSON API requests per minute per client address; 0 turns the limit off (e.g. for load tests). */
   readonly apiRateLimitPerMinute: number;
+  /** Where the log-in and sign-up counters are shared (MOVR_REDIS_URL); undefined: in this process's memory. */
+  readonly redisUrl: string | undefined;
+  /** What MovR's keys in Redis start with (MOVR_REDIS_PREFIX), so that several MovR sites can share one Redis. */
+  readonly redisPrefix: string;
   /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
   readonly priceList: PriceList;
   /** Connecting to the database gives up after this long (MOVR_DB_CONNECT_TIMEOUT_MS). */
@@ -252,6 +265,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     poolSize: e.DATABASE_POOL_SIZE,
     transactionMaxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
     apiRateLimitPerMinute: e.MOVR_API_RATE_LIMIT,
+    redisUrl: e.MOVR_REDIS_URL,
+    redisPrefix: e.MOVR_REDIS_PREFIX,
     priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
     dbConnectTimeoutMs: e.MOVR_DB_CONNECT_TIMEOUT_MS,
     dbStatementTimeoutMs: e.MOVR_DB_STATEMENT_TIMEOUT_MS,

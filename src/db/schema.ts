@@ -241,6 +241,36 @@ export const idempotencyKeys = pgTable(
   ],
 );
 
+/**
+ * MovR's addition: the web site's sessions, so that one can be ended on the server (log-out,
+ * another device's "end", a password change, a deleted account). The cookie carries a random
+ * token; `id` is its SHA-256 (base64url), so a copy of this table logs no one in. `last_seen_at`
+ * and `expires_at` slide forward with use, at most once a minute (src/movr/sessions.ts).
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    id: varchar('id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    /** What the browser said it is (User-Agent, shortened), for the profile's list. */
+    userAgent: varchar('user_agent'),
+    /** The client address it logged in from. */
+    address: varchar('address'),
+  },
+  (t) => [
+    primaryKey({ name: 'sessions_pkey', columns: [t.city, t.userId, t.id] }),
+    // Housekeeping finds expired sessions without a scan.
+    index('sessions_expires_at').on(t.expiresAt),
+    foreignKey({ name: 'sessions_user_fk', columns: [t.city, t.userId], foreignColumns: [users.city, users.id] }).onDelete(
+      'cascade',
+    ),
+  ],
+);
+
 // ---- the tables, derived ----------------------------------------------------------------------
 // Lists of tables are read off the declarations above, so a new table cannot be forgotten by the
 // code that empties, geo-partitions or snapshots every table.
@@ -257,6 +287,7 @@ export const TABLES = [
   rideReceipts,
   apiTokens,
   idempotencyKeys,
+  sessions,
 ] as const;
 
 export type MovrTable = (typeof TABLES)[number];

@@ -1,10 +1,10 @@
-// What a long-running server must clear away: idempotency keys and API tokens past their expiry.
+// What a long-running server must clear away: idempotency keys, API tokens and sessions past their expiry.
 // A batch at a time, each batch its own short transaction on an expires_at index, so purging a
 // large backlog never holds locks for long or blocks requests.
 import { lte, sql } from 'drizzle-orm';
 import { type AnyPgColumn, type PgTable, getTableConfig } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/connect.ts';
-import { apiTokens, idempotencyKeys } from '../db/schema.ts';
+import { apiTokens, idempotencyKeys, sessions } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 
 export interface PurgeOptions {
@@ -18,14 +18,16 @@ export interface PurgeOptions {
 export interface PurgeResult {
   idempotencyKeys: number;
   apiTokens: number;
+  sessions: number;
 }
 
-/** Deletes expired idempotency keys and API tokens, in batches; returns how many of each. */
+/** Deletes expired idempotency keys, API tokens and sessions, in batches; returns how many of each. */
 export async function purgeExpired(db: Database, options: PurgeOptions = {}): Promise<PurgeResult> {
   const settings = { now: options.now ?? new Date(), batchSize: options.batchSize ?? 500, maxBatches: options.maxBatches ?? 20 };
   return {
     idempotencyKeys: await purgeTable(db, 'purge_idempotency_keys', idempotencyKeys, idempotencyKeys.expiresAt, settings),
     apiTokens: await purgeTable(db, 'purge_api_tokens', apiTokens, apiTokens.expiresAt, settings),
+    sessions: await purgeTable(db, 'purge_sessions', sessions, sessions.expiresAt, settings),
   };
 }
 

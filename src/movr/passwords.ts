@@ -1,14 +1,141 @@
-// Password hashing with argon2id (OWASP's recommended parameters are @node-rs/argon2's defaults).
+// Passwords: hashing with argon2id (OWASP's recommended parameters are @node-rs/argon2's
+// defaults), bounded so that a flood of log-ins cannot take every core, and how strong a new
+// password is (zxcvbn-ts with its common and English dictionaries).
+//
+// Bounded hashing: at most HASHING_CONCURRENCY hashes or verifications run at once, at most
+// HASHING_QUEUE_LENGTH more wait for a turn; anything beyond is refused at once with
+// HashingBusyError (503 busy with Retry-After), so a spray of log-ins costs the server a fixed
+// amount of CPU and the queue never grows into seconds of latency. Pages and static files never
+// hash, so they are not slowed. See docs/decisions/0016-bounded-password-hashing.md.
 import { hash, verify } from '@node-rs/argon2';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { PASSWORD_MIN_SCORE } from './rules.ts';
+
+/** Hashes or verifications running at once (argon2 runs on libuv's thread pool, 4 threads by default). */
+export const HASHING_CONCURRENCY = 2;
+/** Hashes waiting for a turn; more are refused. About 32 × 25 ms of work at most: under half a second. */
+export const HASHING_QUEUE_LENGTH = 32;
+/** Seconds a refused log-in is told to wait. */
+export const HASHING_RETRY_AFTER_SECONDS = 1;
+
+/** Too many passwords are being hashed right now: answered 503 busy with Retry-After. */
+export class HashingBusyError extends Error {
+  readonly retryAfterSeconds = HASHING_RETRY_AFTER_SECONDS;
+
+  constructor() {
+    super('Too many passwords are being checked right now');
+    this.name = 'HashingBusyError';
+  }
+}
+
+/** A counting semaphore with a bounded queue: run(work) waits for a slot, or throws when the queue is full. */
+export class BoundedSemaphore {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly concurrency: number,
+    readonly queueLength: number,
+    private readonly refuse: () => Error,
+  ) {}
+
+  /** Running and waiting tasks. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queueLength) throw this.refuse();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next in line; otherwise it is freed.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+const hashing = new BoundedSemaphore(HASHING_CONCURRENCY, HASHING_QUEUE_LENGTH, () => new HashingBusyError());
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password);
+  return hashing.run(() => hash(password));
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(passwordHash, password);
-  } catch {
-    return false; // a malformed stored hash never logs anyone in
+  return hashing.run(async () => {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false; // a malformed stored hash never logs anyone in
+    }
+  });
+}
+
+// ---- strength -----------------------------------------------------------------------------------
+
+let estimator: Promise<ZxcvbnFactory> | undefined;
+
+/**
+ * zxcvbn with the common and English dictionaries, loaded on first use (sign-up or a password
+ * change), never at start-up: they take about half a second and 13 MiB of heap (27 MiB once
+ * built), which log-in, the pages and the CLI never need.
+ */
+function strengthEstimator(): Promise<ZxcvbnFactory> {
+  estimator ??= (async () => {
+    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
+    return new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+    });
+  })();
+  return estimator;
+}
+
+/** What the person knows about themselves that an attacker might try: username, name, city. */
+export interface PasswordContext {
+  readonly username?: string | null | undefined;
+  readonly name?: string | null | undefined;
+  readonly city?: string | null | undefined;
+}
+
+/** The words of the context, each whole and split on spaces, dots, dashes and underscores. */
+function userInputs(context: PasswordContext): string[] {
+  const inputs = new Set<string>();
+  for (const value of [context.username, context.name, context.city]) {
+    const text = value?.trim().toLowerCase();
+    if (!text) continue;
+    inputs.add(text);
+    inputs.add(text.replace(/[\s._-]+/g, ''));
+    for (const word of text.split(/[\s._-]+/)) if (word.length >= 3) inputs.add(word);
   }
+  return [...inputs];
+}
+
+/**
+ * Why a password (of an acceptable length) is too easy to guess, and how to choose a better one;
+ * undefined when it is strong enough (zxcvbn's score PASSWORD_MIN_SCORE or more, out of 4).
+ */
+export async function passwordWeakness(password: string, context: PasswordContext = {}): Promise<string | undefined> {
+  const zxcvbn = await strengthEstimator();
+  const result = zxcvbn.check(password, userInputs(context));
+  if (result.score >= PASSWORD_MIN_SCORE) return undefined;
+  const why = result.feedback.warning ?? 'This password is easy to guess.';
+  const how = result.feedback.suggestions.length > 0 ? result.feedback.suggestions.join(' ') : 'Add more words that are less common.';
+  return `That password is too easy to guess. ${withStop(why)} ${withStop(how)} A few unrelated words, or a longer phrase, work well.`;
+}
+
+function withStop(sentence: string): string {
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }

@@ -20,7 +20,23 @@ export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 128;
 export const PROMO_CODE_MAX_LENGTH = 100;
 export const PROMO_DESCRIPTION_MAX_LENGTH = 200;
+/** zxcvbn's score (0 to 4) a new password needs: 3 is "safely unguessable" against online attacks and a slow hash. */
+export const PASSWORD_MIN_SCORE = 3;
 export const DEFAULT_PAGE_SIZE = 20;
+/** Vehicles one owner may have that are not retired. */
+export const MAX_VEHICLES_PER_OWNER = 50;
+/** Location points one ride may record. */
+export const MAX_POINTS_PER_RIDE = 5000;
+
+// ---- log-in and sign-up limits ----------------------------------------------------------------
+// One limiter for the site and the API (src/web/login-limiter.ts); decision 0015.
+
+/** Failed log-ins per username, from anywhere, per window. */
+export const LOGIN_FAILURES_PER_USERNAME = Object.freeze({ max: 10, windowSeconds: 5 * 60 });
+/** Log-in attempts per client address, whatever the username, per window. */
+export const LOGIN_ATTEMPTS_PER_ADDRESS = Object.freeze({ max: 30, windowSeconds: 5 * 60 });
+/** Accounts created per client address per window. */
+export const SIGN_UPS_PER_ADDRESS = Object.freeze({ max: 10, windowSeconds: 60 * 60 });
 export const MAX_PAGE_SIZE = 100;
 
 // ---- kinds of vehicle -----------------------------------------------------------------------
@@ -58,12 +74,12 @@ export const Username = z
   .regex(USERNAME_PATTERN, `Use ${USERNAME_RULE}.`)
   .describe(`${USERNAME_RULE}; case-insensitive.`);
 
-/** The length of a password; how strong it is, is checked apart (see users.ts). */
+/** The length of a password; how strong it is, is checked apart (passwordWeakness in passwords.ts). */
 export const Password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
   .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`)
-  .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, not a common password, not containing the username.`);
+  .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, hard to guess (zxcvbn score ${PASSWORD_MIN_SCORE} of 4, with the username, name and city counted as known words).`);
 
 export const PersonName = z
   .string()
@@ -263,7 +279,7 @@ export const FORM_RULES = Object.freeze({
   /** 19 digits and the spaces or dashes between their groups. */
   cardMaxLength: 23,
   usernameHint: `${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, dashes or underscores. Not case-sensitive.`,
-  passwordHint: `At least ${PASSWORD_MIN_LENGTH} characters. Common passwords are refused.`,
+  passwordHint: `At least ${PASSWORD_MIN_LENGTH} characters and hard to guess: a few unrelated words work well. Common passwords, and ones built from your name, username or city, are refused.`,
 });
 
 // ---- parsing --------------------------------------------------------------------------------

@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, or } from 'drizzle-orm';
 import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
-import { type MovrTable, USER_REFERENCES, rides, userCredentials, users, vehicles } from '../db/schema.ts';
+import { type MovrTable, USER_REFERENCES, apiTokens, rides, userCredentials, users, vehicles } from '../db/schema.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { z } from 'zod';
 import type { RegionMap } from '../region-map.ts';
-import { COMMON_PASSWORDS } from './common-passwords.ts';
-import { domainError } from './errors.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
-import { Address, CardNumber, Password, PersonName, Username, cardDigits, citySchema, parseInput } from './rules.ts';
+import { ValidationError, domainError } from './errors.ts';
+import { type PasswordContext, hashPassword, passwordWeakness, verifyPassword } from './passwords.ts';
+import { endAllSessions } from './sessions.ts';
+import { Address, CardNumber, Password, PersonName, Username, cardDigits, citySchema, fieldErrorsOf, parseInput } from './rules.ts';
 
 /** Identifies a user: their home city and id (the primary key). */
 export interface UserRef {
@@ -59,17 +59,11 @@ export function normalizeUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-/** Why a password is refused, or undefined when it is acceptable. */
-export function passwordProblem(password: string, username = ''): string | undefined {
+/** Why a password is refused (too short, too long, too easy to guess), or undefined when it is acceptable. */
+export async function passwordProblem(password: string, context: PasswordContext = {}): Promise<string | undefined> {
   const length = Password.safeParse(password);
   if (!length.success) return length.error.issues[0]?.message;
-  const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower) || /^(.)\1+$/.test(password) || /^(?:0123456789|1234567890)+\d*$/.test(password)) {
-    return 'That password is too common. Choose one that is harder to guess.';
-  }
-  const name = normalizeUsername(username);
-  if (name.length >= 3 && lower.includes(name)) return 'Your password must not contain your username.';
-  return undefined;
+  return passwordWeakness(password, context);
 }
 
 /** Card digits (spaces and dashes allowed) as "**** **** **** 1234". */
@@ -104,18 +98,21 @@ function storedUser(input: { name: string; city: string; address?: string | null
   };
 }
 
-/** The sign-up rules; the password is checked against the username as typed. */
-function signUpSchema(cities: Cities, username: string) {
-  const password = z.string().superRefine((value, ctx) => {
-    const weak = passwordProblem(value, username);
-    if (weak) ctx.addIssue({ code: 'custom', message: weak });
-  });
-  return z.object({ username: Username, password, ...newUserFields(cities) });
+/** The sign-up rules but the password's strength, which is checked apart (it is asynchronous). */
+function signUpSchema(cities: Cities) {
+  return z.object({ username: Username, password: Password, ...newUserFields(cities) });
 }
 
 /** Creates a user with log-in credentials. */
 export async function signUp(db: Database, input: SignUpInput, cities: Cities): Promise<User> {
-  const parsed = parseInput(signUpSchema(cities, typeof input.username === 'string' ? input.username : ''), input);
+  const result = signUpSchema(cities).safeParse(input);
+  const fields = result.success ? [] : fieldErrorsOf(result.error);
+  if (!fields.some((field) => field.path === 'password') && typeof input.password === 'string') {
+    const weak = await passwordProblem(input.password, { username: input.username, name: input.name, city: input.city });
+    if (weak) fields.push({ path: 'password', message: weak });
+  }
+  if (!result.success || fields.length > 0) throw ValidationError.fields(fields);
+  const parsed = result.data;
   const user = storedUser(parsed);
   // Hash outside the transaction: argon2 is deliberately slow and must not hold a connection.
   const passwordHash = await hashPassword(input.password);
@@ -242,6 +239,53 @@ export async function updateProfile(db: Database, ref: UserRef, changes: Profile
     if (updated.length === 0) throw domainError('user_not_found');
   });
   return getUser(db, ref);
+}
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+  /** The session the change is made from: it stays (every other one ends). */
+  keepSession?: string | undefined;
+  /** The API token the change is made with: it stays (every other one is revoked). */
+  keepToken?: string | undefined;
+}
+
+/** The message of a wrong current password. */
+export const WRONG_CURRENT_PASSWORD = 'That is not your current password.';
+
+/**
+ * Changes the password, given the current one. Every other session of the user ends and every
+ * other API token is revoked, in the same transaction: whoever knew the old password is out.
+ */
+export async function changePassword(db: Database, ref: UserRef, change: PasswordChange): Promise<void> {
+  const [row] = await executorOf(db)
+    .select({ username: userCredentials.username, passwordHash: userCredentials.passwordHash, name: users.name })
+    .from(userCredentials)
+    .innerJoin(users, and(eq(users.city, userCredentials.city), eq(users.id, userCredentials.userId)))
+    .where(and(eq(userCredentials.city, ref.city), eq(userCredentials.userId, ref.id)))
+    .limit(1);
+  if (!row) throw domainError('user_not_found');
+  const current = typeof change.currentPassword === 'string' ? change.currentPassword : '';
+  const next = typeof change.newPassword === 'string' ? change.newPassword : '';
+  if (current === '') throw ValidationError.field('currentPassword', 'Enter your current password.');
+  if (!(await verifyPassword(row.passwordHash, current))) throw ValidationError.field('currentPassword', WRONG_CURRENT_PASSWORD);
+  if (next === current) throw ValidationError.field('newPassword', 'Choose a new password, not the one you have now.');
+  const weak = await passwordProblem(next, { username: row.username, name: row.name, city: ref.city });
+  if (weak) throw ValidationError.field('newPassword', weak);
+  const passwordHash = await hashPassword(next);
+  await runTransaction(db, 'change_password', async (tx) => {
+    await requireActiveUser(tx, ref);
+    await tx
+      .update(userCredentials)
+      .set({ passwordHash })
+      .where(and(eq(userCredentials.city, ref.city), eq(userCredentials.userId, ref.id)));
+    await endAllSessions(tx, ref, change.keepSession);
+    const live = and(eq(apiTokens.city, ref.city), eq(apiTokens.userId, ref.id), isNull(apiTokens.revokedAt));
+    await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(change.keepToken === undefined ? live : and(live, ne(apiTokens.id, change.keepToken)));
+  });
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Database } from '../db/connect.ts';
 import { FORM_RULES } from '../movr/rules.ts';
 import { apiPlugin } from './api/index.ts';
 import { errorsPlugin, handleFrameworkError } from './errors.ts';
+import { type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
 import { responseSerializerCompiler } from './serializers.ts';
 import { healthPlugin } from './health.ts';
 import { templateFormat } from './pages/format.ts';
@@ -34,6 +35,13 @@ import { protectedServerFactory, protectionPlugin } from './plugins/protection.t
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { sessionsPlugin } from './plugins/sessions.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one log-in and sign-up limiter of the site and the API. */
+    readonly loginLimiter: LoginLimiter;
+  }
+}
 
 /**
  * Eta that resolves each (template, including file) pair to its path once. Eta caches compiled
@@ -97,6 +105,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Malformed %-escapes and over-long path parameters: the API's error shape (errors.ts).
     frameworkErrors: handleFrameworkError,
   });
+
+  // The log-in and sign-up limits, shared through Redis when MOVR_REDIS_URL is set (login-limiter.ts).
+  const loginLimiter = await openLoginLimiter({ redisUrl: config.redisUrl, prefix: `${config.redisPrefix}limits`, log: app.log });
+  app.decorate('loginLimiter', loginLimiter);
+  app.addHook('onClose', async () => loginLimiter.close());
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler(config.nodeEnv));

@@ -31,6 +31,8 @@ import {
   errorMessage,
   isDomainError,
 } from '../movr/errors.ts';
+import { HashingBusyError } from '../movr/passwords.ts';
+import { CountersFullError } from './login-limiter.ts';
 import { logOut } from './plugins/auth.ts';
 import { pageContext } from './plugins/pages.ts';
 import { OVERLOAD_RETRY_AFTER_SECONDS, OverloadedError, ShuttingDownError } from './plugins/protection.ts';
@@ -225,6 +227,11 @@ export function problemFor(error: unknown): HttpProblem {
   }
   if (error instanceof ShuttingDownError) return httpProblem('shutting_down', { headers: { 'retry-after': '1', connection: 'close' } });
   if (error instanceof TransactionRetriesExhaustedError) return httpProblem('busy', { headers: { 'retry-after': '1' } });
+  if (error instanceof HashingBusyError) {
+    // Too many passwords being checked at once (src/movr/passwords.ts): come back in a moment.
+    return httpProblem('busy', { headers: { 'retry-after': String(error.retryAfterSeconds) } });
+  }
+  if (error instanceof CountersFullError) return httpProblem('busy', { headers: { 'retry-after': '5' } });
   if (error instanceof AmbiguousCommitError) return httpProblem('outcome_unknown', { headers: { 'retry-after': '1' } });
   if (error instanceof DatabaseUnavailableError || isConnectionError(error) || sqlState(error) === QUERY_CANCELED) {
     // The database is down, unreachable, or did not answer within the statement timeout.
@@ -367,7 +374,7 @@ export const errorsPlugin = fp(
     app.setErrorHandler(async (error: unknown, request, reply) => {
       // The logged-in user's account was deleted in another session: every page ends this one.
       if (isDomainError(error, 'user_not_found') && request.currentUser && !wantsJson(request)) {
-        logOut(request);
+        await logOut(request);
         return reply.flash('info', ACCOUNT_GONE).redirect('/login', 303);
       }
       const problem = problemFor(error);

@@ -37,7 +37,7 @@ export async function buildTestApp(db: Database, options: TestAppOptions = {}): 
 export const logInAsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/test/log-in-as/:city/:id', async (request, reply) => {
     const { city, id } = request.params as { city: string; id: string };
-    logIn(request, { id, city });
+    await logIn(request, { id, city });
     return reply.redirect('/', 303);
   });
   app.get('/test/csrf', async (_request, reply) => ({ token: reply.generateCsrf() }));

@@ -3,9 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { issueToken, revokeToken } from '../../movr/api-tokens.ts';
 import { logIn, signUp } from '../../movr/users.ts';
 import { logOut } from '../plugins/auth.ts';
-import { LOGIN_RATE_LIMIT, byIpAndField, rateLimit } from '../plugins/rate-limit.ts';
+import { LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME, SIGN_UPS_PER_ADDRESS } from '../../movr/rules.ts';
 import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import { LoginBody, LoginResponse, NoContent, UserEnvelope, registerBody, responses, toApiUser } from './schemas.ts';
+
+const minutes = (seconds: number) => `${Math.round(seconds / 60)} minutes`;
 
 export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db, regions, keys } = app;
@@ -15,13 +17,16 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['auth'],
         summary: 'Create an account',
-        description: 'Creates a user with log-in credentials in their home city. Log in afterwards to get a token.',
+        description:
+          'Creates a user with log-in credentials in their home city. Log in afterwards to get a token. ' +
+          `At most ${SIGN_UPS_PER_ADDRESS.max} sign-ups per client address every ${minutes(SIGN_UPS_PER_ADDRESS.windowSeconds)} (429 \`too_many_requests\`).`,
         body: registerBody(regions),
         response: responses({ 201: UserEnvelope.describe('The new user.') }, [409]),
       },
     },
     async (request, reply) => {
       const body = request.body;
+      await app.loginLimiter.beforeSignUp(request.ip);
       const user = await withApiFieldNames({ cardNumber: 'card_number' }, 'body', () =>
         signUp(db, {
           username: body.username,
@@ -39,17 +44,20 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/auth/login',
     {
-      config: rateLimit({ ...LOGIN_RATE_LIMIT, key: byIpAndField('username') }),
       schema: {
         tags: ['auth'],
         summary: 'Log in: get a bearer token',
-        description: `Returns a signed token that expires after a day. At most ${LOGIN_RATE_LIMIT.max} attempts per IP address and username every ${LOGIN_RATE_LIMIT.timeWindow}.`,
+        description:
+          `Returns a signed token that expires after a day. Limits, shared with the web site's log-in: ${LOGIN_FAILURES_PER_USERNAME.max} failed attempts per username ` +
+          `every ${minutes(LOGIN_FAILURES_PER_USERNAME.windowSeconds)}, ${LOGIN_ATTEMPTS_PER_ADDRESS.max} attempts per client address every ${minutes(LOGIN_ATTEMPTS_PER_ADDRESS.windowSeconds)} (429 \`too_many_requests\`); ` +
+          '503 `busy` with Retry-After while too many passwords are being checked.',
         body: LoginBody,
         response: responses({ 200: LoginResponse.describe('A token, and who it belongs to.') }, [401]),
       },
     },
     async (request) => {
-      const user = await logIn(db, request.body.username, request.body.password);
+      const { username, password } = request.body;
+      const user = await app.loginLimiter.logIn(request.ip, username, () => logIn(db, username, password));
       const issued = await issueToken(db, user, keys.token);
       return { token: issued.token, token_type: 'Bearer' as const, expires_at: issued.expiresAt.toISOString(), user: toApiUser(user) };
     },
@@ -69,7 +77,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const caller = callerOf(request);
       if (caller.via === 'token' && caller.tokenId) await revokeToken(db, { city: caller.city, id: caller.id, tokenId: caller.tokenId });
-      else logOut(request);
+      else await logOut(request);
       return reply.code(204).send();
     },
   );

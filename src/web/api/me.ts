@@ -61,7 +61,7 @@ export const meRoutes: FastifyPluginAsyncZod = async (app) => {
       const caller = callerOf(request);
       // Its tokens go with the account.
       await deleteAccount(db, caller);
-      if (caller.via === 'session') logOut(request);
+      if (caller.via === 'session') await logOut(request);
       return reply.code(204).send();
     },
   );

@@ -1,4 +1,4 @@
-// Accounts: GET/POST /signup, GET/POST /login (rate-limited), POST /logout.
+// Accounts: GET/POST /signup, GET/POST /login (both limited: ../login-limiter.ts), POST /logout.
 //
 // Passwords and card numbers are never written back into a form, and the full card number
 // never leaves this request: users.signUp keeps only its masked last four digits.
@@ -10,7 +10,6 @@ import * as users from '../../movr/users.ts';
 import type { RegionMap, RegionName } from '../../region-map.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
 import { logIn, logOut, safeNextPath } from '../plugins/auth.ts';
-import { LOGIN_RATE_LIMIT, byIpAndField, rateLimit } from '../plugins/rate-limit.ts';
 import { cityLabel, cityVehiclesPath, regionLabel } from './format.ts';
 
 /** Generous caps: the domain gives the precise, friendly limits; these only stop abuse. */
@@ -87,6 +86,7 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
     const body = request.body;
     // What the form shows again: never the password, never the card number.
     const values = { name: body.name, city: body.city, address: body.address, username: body.username };
+    await app.loginLimiter.beforeSignUp(request.ip);
     try {
       const user = await users.signUp(db, {
         name: body.name,
@@ -96,7 +96,7 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
         password: body.password,
         cardNumber: body.cardNumber,
       }, { regions });
-      logIn(request, { id: user.id, city: user.city });
+      await logIn(request, { id: user.id, city: user.city });
       const city = cityLabel(user.city);
       reply.flash('success', `Welcome to MovR, ${user.name ?? user.username ?? 'rider'}! Here are the vehicles in ${city}.`);
       return reply.redirect(cityVehiclesPath(user.city), 303);
@@ -124,18 +124,15 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/login',
-    {
-      schema: { body: logInBody },
-      config: rateLimit({ ...LOGIN_RATE_LIMIT, key: byIpAndField('username') }),
-    },
+    { schema: { body: logInBody } },
     async (request, reply) => {
       const redirected = alreadyLoggedIn(request, reply);
       if (redirected) return redirected;
       const { username, password } = request.body;
       const next = safeNextPath(request.body.next);
       try {
-        const user = await users.logIn(db, username, password);
-        logIn(request, { id: user.id, city: user.city });
+        const user = await app.loginLimiter.logIn(request.ip, username, () => users.logIn(db, username, password));
+        await logIn(request, { id: user.id, city: user.city });
         reply.flash('success', `Welcome back${user.name ? `, ${user.name}` : ''}!`);
         const home = regions.findCity(user.city) ? cityVehiclesPath(user.city) : '/';
         return reply.redirect(next ?? home, 303);
@@ -150,7 +147,7 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.post('/logout', async (request, reply) => {
-    logOut(request);
+    await logOut(request);
     return reply.flash('info', 'You are logged out. See you soon!').redirect('/', 303);
   });
 };

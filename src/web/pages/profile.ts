@@ -135,7 +135,7 @@ export const profilePlugin: FastifyPluginAsyncZod = async (app) => {
       }
       throw error;
     }
-    logOut(request);
+    await logOut(request);
     return reply.flash('success', 'Your account is deleted. Thank you for riding with MovR.').redirect('/', 303);
   });
 };

@@ -1,16 +1,24 @@
 // Who is logged in, and the guards for pages that need a user.
 //
 //   request.currentUser        { id, city } of the logged-in user, or undefined
+//   request.currentSessionId   the id of the session the request came with (sessions.id), or undefined
 //   userOf(request)            the same, for handlers behind requireUser (throws 401 if none)
 //   requireUser                preHandler: without a user, pages redirect (303) to
 //                              /login?next=<where the visitor wanted to go>, JSON clients get 401
-//   logIn(request, user)       starts a new session for the user (never reuses the old one)
-//   logOut(request)            ends the session
+//   await logIn(request, user) starts a new session for the user (never reuses the old one)
+//   await logOut(request)      ends the session, on the server too
 //   safeNextPath(value)        the `next` value to honour after logging in, or undefined
+//
+// The cookie names the user and carries the session's token; an onRequest hook checks the token
+// against the `sessions` table (one primary-key read, src/movr/sessions.ts) before any route
+// runs, so a session ended on the server (log-out, another device, a password change, a deleted
+// account) is a visitor's from the next request on. Requests without a user in the cookie
+// (visitors) and static files cost no read.
 //
 // Passwords are checked by the domain (authenticate in src/movr/users.ts), not here.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { checkSession, createSession, endSession } from '../../movr/sessions.ts';
 import { wantsJson } from '../errors.ts';
 import type { SessionUser } from './sessions.ts';
 
@@ -18,25 +26,48 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The logged-in user, read from the session; undefined for visitors. */
     readonly currentUser: SessionUser | undefined;
+    /** The id of the request's session (see src/movr/sessions.ts); undefined for visitors. */
+    readonly currentSessionId: string | undefined;
+    /** The checked session: set by the hook below and by logIn. */
+    movrSession: { user: SessionUser; id: string } | null;
   }
 }
 
-export const LOGIN_PATH = '/login';
-const MAX_NEXT_LENGTH = 2000;
+/** Paths that never need to know who is asking: no session read. */
+const ANONYMOUS_PATHS = /^\/(static\/|healthz$|readyz$)/;
 
-/** Installs request.currentUser. */
+/** Installs request.currentUser and the session check. */
 export const authPlugin = fp(
   async (app) => {
+    app.decorateRequest('movrSession', null);
     app.decorateRequest('currentUser', {
       getter(this: FastifyRequest): SessionUser | undefined {
-        return sessionUser(this);
+        return this.movrSession?.user;
       },
     });
+    app.decorateRequest('currentSessionId', {
+      getter(this: FastifyRequest): string | undefined {
+        return this.movrSession?.id;
+      },
+    });
+    app.addHook('onRequest', async (request) => {
+      const user = cookieUser(request);
+      if (!user || ANONYMOUS_PATHS.test(request.url)) return;
+      const token: unknown = request.session.get('sid');
+      const id = typeof token === 'string' && token !== '' ? await checkSession(app.db, user, token) : undefined;
+      if (id === undefined) {
+        // Ended on the server, expired, or a cookie from before sessions were kept: a visitor.
+        request.log.debug('session not found: starting a new one');
+        request.session.regenerate();
+        return;
+      }
+      request.movrSession = { user, id };
+    });
   },
-  { name: 'movr-auth', dependencies: ['movr-sessions'] },
+  { name: 'movr-auth', dependencies: ['movr-sessions', 'movr-context'] },
 );
 
-function sessionUser(request: FastifyRequest): SessionUser | undefined {
+function cookieUser(request: FastifyRequest): SessionUser | undefined {
   const session = request.session as FastifyRequest['session'] | null | undefined;
   const user: unknown = session?.get('user');
   if (typeof user !== 'object' || user === null) return undefined;
@@ -44,6 +75,9 @@ function sessionUser(request: FastifyRequest): SessionUser | undefined {
   if (typeof id !== 'string' || typeof city !== 'string' || id === '' || city === '') return undefined;
   return { id, city };
 }
+
+export const LOGIN_PATH = '/login';
+const MAX_NEXT_LENGTH = 2000;
 
 /**
  * The logged-in user, in a handler behind requireUser (where there always is one): saves a
@@ -57,17 +91,26 @@ export function userOf(request: FastifyRequest): SessionUser {
 
 /**
  * Logs the user in: the old session's data (CSRF secret, flash messages, anything an attacker
- * may have planted before the login) is dropped and a new session holds only the user.
- * Call reply.flash() afterwards if the next page should greet them.
+ * may have planted before the login) is dropped, a new server-side session is started and the
+ * cookie holds only the user and its token. Call reply.flash() afterwards if the next page
+ * should greet them.
  */
-export function logIn(request: FastifyRequest, user: SessionUser): void {
+export async function logIn(request: FastifyRequest, user: SessionUser): Promise<void> {
+  const { db } = request.server;
+  const ref = { id: user.id, city: user.city };
+  const session = await createSession(db, ref, { userAgent: request.headers['user-agent'], address: request.ip });
   request.session.regenerate();
-  request.session.set('user', { id: user.id, city: user.city });
+  request.session.set('user', ref);
+  request.session.set('sid', session.token);
+  request.movrSession = { user: ref, id: session.id };
 }
 
-/** Logs out: the session is emptied (its cookie is deleted unless a flash message is added). */
-export function logOut(request: FastifyRequest): void {
+/** Logs out: the session is ended on the server and emptied in the cookie (which is deleted unless a flash message is added). */
+export async function logOut(request: FastifyRequest): Promise<void> {
+  const current = request.movrSession;
+  request.movrSession = null;
   request.session.regenerate();
+  if (current) await endSession(request.server.db, current.user, current.id);
 }
 
 /**

@@ -1,7 +1,9 @@
 // Rate limits for the routes that need one (@fastify/rate-limit, registered with global: false:
 // no route is limited unless it asks). A route asks with its config:
 //
-//   app.post('/login', { config: rateLimit({ max: 10, timeWindow: '5 minutes', key: byIpAndField('username') }) }, …)
+//   app.post('/things', { config: rateLimit({ max: 10, timeWindow: '5 minutes', key: byIpAndField('name') }) }, …)
+//
+// (Log-in and sign-up have their own limiter, shared across processes: ../login-limiter.ts.)
 //
 // Over the limit the request is answered 429 by the one error handler (a friendly page, or JSON
 // under /api) with a Retry-After header; the handler does not run. Counters are kept in memory,
@@ -10,9 +12,6 @@ import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { TooManyRequestsError } from '../errors.ts';
-
-/** Log-in attempts allowed per client address and username, on the site and the API alike. */
-export const LOGIN_RATE_LIMIT = Object.freeze({ max: 10, timeWindow: '5 minutes' });
 
 export interface RouteRateLimit {
   /** Requests allowed per key in each window. */

@@ -1,7 +1,8 @@
 // Sessions: one encrypted, authenticated cookie (@fastify/secure-session), `movr_session`.
 //
-// The cookie holds the whole session (no server-side store): who is logged in, the CSRF secret
-// and flash messages. It is encrypted and authenticated with a 32-byte key derived (HKDF-SHA256)
+// The cookie holds who is logged in with the token of their server-side session (checked on each
+// request by plugins/auth.ts against the `sessions` table, so it can be ended on the server), the
+// CSRF secret and flash messages. It is encrypted and authenticated with a 32-byte key derived (HKDF-SHA256)
 // from the app's secret key, so a tampered or foreign cookie decodes to nothing and the request
 // simply has an empty session.
 //
@@ -36,6 +37,8 @@ export interface FlashMessage {
 declare module '@fastify/secure-session' {
   interface SessionData {
     user: SessionUser;
+    /** The session's token (see src/movr/sessions.ts): only its hash is stored on the server. */
+    sid: string;
     flash: FlashMessage[];
     /** Milliseconds since the epoch after which the session is refused. */
     expiresAt: number;
