@@ -39,6 +39,7 @@ export const DOMAIN_ERRORS = {
   user_not_found: spec('not_found', 'That user does not exist.'),
   vehicle_not_found: spec('not_found', 'There is no such vehicle.'),
   ride_not_found: spec('not_found', 'There is no such ride.'),
+  session_not_found: spec('not_found', 'There is no such session: it has ended, or it is not yours.'),
   promo_code_not_found: spec('not_found', (p: { code: string }) => `There is no promo code "${shown(p.code)}".`),
   // conflict
   username_taken: spec('conflict', (p: { username: string }) => `The username "${p.username}" is taken. Choose another.`),
@@ -55,6 +56,18 @@ export const DOMAIN_ERRORS = {
   idempotency_key_reused: spec(
     'conflict',
     'This Idempotency-Key was already used for a different request. Use a new key for a new request.',
+  ),
+  location_conflict: spec(
+    'conflict',
+    'A different location was recorded for this ride at the same instant. Send the new one again in a moment.',
+  ),
+  ride_points_limit: spec(
+    'conflict',
+    (p: { max: number }) => `This ride has recorded the most location points a ride can hold (${p.max.toLocaleString('en-US')}). End it and start a new one.`,
+  ),
+  vehicle_limit_reached: spec(
+    'conflict',
+    (p: { max: number }) => `You already share ${p.max} vehicles, the most one owner can. Retire one before adding another.`,
   ),
   promo_code_exists: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" already exists.`),
   promo_code_expired: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" has expired.`),

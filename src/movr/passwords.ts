@@ -128,6 +128,9 @@ function userInputs(context: PasswordContext): string[] {
  * undefined when it is strong enough (zxcvbn's score PASSWORD_MIN_SCORE or more, out of 4).
  */
 export async function passwordWeakness(password: string, context: PasswordContext = {}): Promise<string | undefined> {
+  // zxcvbn lowers the score of a password built on the username, but not always below the bar.
+  const username = context.username?.trim().toLowerCase() ?? '';
+  if (username.length >= 3 && password.toLowerCase().includes(username)) return 'Your password must not contain your username.';
   const zxcvbn = await strengthEstimator();
   const result = zxcvbn.check(password, userInputs(context));
   if (result.score >= PASSWORD_MIN_SCORE) return undefined;

@@ -5,7 +5,7 @@
 // SERIALIZABLE and retried on conflict, so two riders racing for one vehicle get exactly one ride.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { UNIQUE_VIOLATION, sqlState, violatedConstraint } from '../db/errors.ts';
@@ -17,7 +17,17 @@ import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
 import { type Fare, type PriceList, centsToDecimal, computeFare, decimalToCents } from './pricing.ts';
 import { bestPromoCode, heldPromoCodes, heldPromoCodesJson } from './promo-codes.ts';
-import { EndAddress, INVALID_PAGE_LINK, type Page, Point, RETIRED, isUuid, pageSize, parseInput } from './rules.ts';
+import {
+  EndAddress,
+  INVALID_PAGE_LINK,
+  MAX_POINTS_PER_RIDE,
+  type Page,
+  Point,
+  RETIRED,
+  isUuid,
+  pageSize,
+  parseInput,
+} from './rules.ts';
 import type { UserRef } from './users.ts';
 import { getVehicle } from './vehicles.ts';
 
@@ -227,7 +237,12 @@ export async function startRide(
   }
 }
 
-/** Records where an open ride's vehicle is now. */
+/**
+ * Records where an open ride's vehicle is now. Points are keyed by their millisecond: a second
+ * point in the same millisecond is stored only if it is the same point (a retry), and answered
+ * with what is stored; a different one is refused (409 location_conflict), never dropped
+ * silently. A ride holds at most MAX_POINTS_PER_RIDE points (409 ride_points_limit).
+ */
 export async function recordLocation(
   db: Database,
   rider: UserRef,
@@ -237,26 +252,72 @@ export async function recordLocation(
 ): Promise<LocationPoint> {
   const { lat, long } = parseInput(Point, point, { message: INVALID_LOCATION, always: true });
   const timestamp = options.now ?? new Date();
-  await runTransaction(db, 'record_location', async (tx) => {
+  return runTransaction(db, 'record_location', async (tx) => {
     const ride = await getRide(tx, rider, ref);
     if (ride.endTime) throw domainError('ride_already_ended');
-    // Two points in the same millisecond are one point.
-    await tx
+    if ((await countLocations(tx, ride)) >= MAX_POINTS_PER_RIDE) throw domainError('ride_points_limit', { max: MAX_POINTS_PER_RIDE });
+    const inserted = await tx
       .insert(vehicleLocationHistories)
       .values({ city: ride.city, rideId: ride.id, timestamp, lat, long })
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning({ timestamp: vehicleLocationHistories.timestamp });
+    if (inserted.length > 0) return { timestamp, lat, long };
+    const [stored] = await tx
+      .select({ lat: vehicleLocationHistories.lat, long: vehicleLocationHistories.long })
+      .from(vehicleLocationHistories)
+      .where(
+        and(
+          eq(vehicleLocationHistories.city, ride.city),
+          eq(vehicleLocationHistories.rideId, ride.id),
+          eq(vehicleLocationHistories.timestamp, timestamp),
+        ),
+      );
+    if (stored && stored.lat === lat && stored.long === long) return { timestamp, lat, long };
+    throw domainError('location_conflict');
   });
-  return { timestamp, lat, long };
 }
 
-export async function listLocations(db: Queryable, rider: UserRef, ref: RideRef): Promise<LocationPoint[]> {
+/** How many location points a ride of the rider has. */
+export async function countLocations(db: Queryable, ride: RideRef): Promise<number> {
+  const [row] = await executorOf(db)
+    .select({ points: sql<number>`count(*)::int` })
+    .from(vehicleLocationHistories)
+    .where(and(eq(vehicleLocationHistories.city, ride.city), eq(vehicleLocationHistories.rideId, ride.id)));
+  return Number(row?.points ?? 0);
+}
+
+/** The ride's location points, oldest first, a page at a time (keyset on the timestamp). */
+export async function listLocations(
+  db: Queryable,
+  rider: UserRef,
+  ref: RideRef,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<LocationPoint>> {
+  const limit = pageSize(options.limit);
+  const after = options.cursor === undefined ? undefined : decodeTimeCursor(options.cursor);
   const ride = await getRide(db, rider, ref);
   const rows = await executorOf(db)
     .select({ timestamp: vehicleLocationHistories.timestamp, lat: vehicleLocationHistories.lat, long: vehicleLocationHistories.long })
     .from(vehicleLocationHistories)
-    .where(and(eq(vehicleLocationHistories.city, ride.city), eq(vehicleLocationHistories.rideId, ride.id)))
-    .orderBy(vehicleLocationHistories.timestamp);
-  return rows.map((row) => ({ timestamp: row.timestamp, lat: row.lat ?? 0, long: row.long ?? 0 }));
+    .where(
+      and(
+        eq(vehicleLocationHistories.city, ride.city),
+        eq(vehicleLocationHistories.rideId, ride.id),
+        after ? gt(vehicleLocationHistories.timestamp, after) : undefined,
+      ),
+    )
+    .orderBy(vehicleLocationHistories.timestamp)
+    .limit(limit + 1);
+  const items = rows.slice(0, limit).map((row) => ({ timestamp: row.timestamp, lat: row.lat ?? 0, long: row.long ?? 0 }));
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.timestamp.toISOString()).toString('base64url') : null };
+}
+
+function decodeTimeCursor(cursor: string): Date {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(text) ? new Date(text) : undefined;
+  if (!time || Number.isNaN(time.getTime())) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
+  return time;
 }
 
 /** What ending a ride reads, in one statement: the ride, its vehicle and owner, the rider's promo codes. */

@@ -149,3 +149,8 @@ export async function endAllSessions(tx: Transaction, user: UserRef, keep?: stri
   const mine = and(eq(sessions.city, user.city), eq(sessions.userId, user.id));
   await tx.delete(sessions).where(keep === undefined ? mine : and(mine, ne(sessions.id, keep)));
 }
+
+/** Ends every session of the user but `keep` (the one asking). */
+export async function endOtherSessions(db: Database, user: UserRef, keep: string | undefined): Promise<void> {
+  await runTransaction(db, 'end_other_sessions', (tx) => endAllSessions(tx, user, keep));
+}

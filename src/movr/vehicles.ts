@@ -13,6 +13,7 @@ import { ValidationError, domainError } from './errors.ts';
 import {
   Brand,
   INVALID_PAGE_LINK,
+  MAX_VEHICLES_PER_OWNER,
   type Page,
   ParkingSpot,
   RETIRED,
@@ -193,12 +194,36 @@ export async function getVehicle(db: Queryable, city: string, id: string): Promi
   return toVehicle(row);
 }
 
-/** An owner's vehicles, retired ones included (their history is kept). */
-export async function listOwnedVehicles(db: Queryable, owner: UserRef): Promise<Vehicle[]> {
+/**
+ * An owner's vehicles, retired ones included (their history is kept), a page at a time in id
+ * order (keyset pagination: the cursor is the last id, as for a city's vehicles).
+ */
+export async function listOwnedVehicles(
+  db: Queryable,
+  owner: UserRef,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<Vehicle>> {
+  if (options.cursor !== undefined && !isUuid(options.cursor)) throw ValidationError.field('cursor', INVALID_PAGE_LINK);
+  const limit = pageSize(options.limit);
   const rows = await selectVehicles(db)
-    .where(and(eq(vehicles.city, owner.city), eq(vehicles.ownerId, owner.id)))
-    .orderBy(asc(vehicles.creationTime), asc(vehicles.id));
-  return rows.map(toVehicle);
+    .where(and(eq(vehicles.city, owner.city), eq(vehicles.ownerId, owner.id), options.cursor ? gt(vehicles.id, options.cursor) : undefined))
+    .orderBy(asc(vehicles.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit).map(toVehicle);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** How many vehicles an owner has in service and retired. */
+export async function countOwnedVehicles(db: Queryable, owner: UserRef): Promise<{ active: number; retired: number }> {
+  const [row] = await executorOf(db)
+    .select({
+      total: sql<number>`count(*)::int`,
+      retired: sql<number>`count(*) FILTER (WHERE ${vehicles.status} = ${RETIRED})::int`,
+    })
+    .from(vehicles)
+    .where(and(eq(vehicles.city, owner.city), eq(vehicles.ownerId, owner.id)));
+  const retired = Number(row?.retired ?? 0);
+  return { active: Number(row?.total ?? 0) - retired, retired };
 }
 
 export interface NewVehicle {
@@ -233,6 +258,11 @@ export async function addVehicle(
   const id = randomUUID();
   await runTransaction(db, 'add_vehicle', async (tx) => {
     await requireActiveUser(tx, owner);
+    const [owned] = await tx
+      .select({ vehicles: count() })
+      .from(vehicles)
+      .where(and(eq(vehicles.city, owner.city), eq(vehicles.ownerId, owner.id), or(isNull(vehicles.status), ne(vehicles.status, RETIRED))));
+    if (Number(owned?.vehicles ?? 0) >= MAX_VEHICLES_PER_OWNER) throw domainError('vehicle_limit_reached', { max: MAX_VEHICLES_PER_OWNER });
     await tx.insert(vehicles).values({
       id,
       city,

@@ -15,7 +15,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { FORM_RULES } from '../movr/rules.ts';
 import { apiPlugin } from './api/index.ts';
-import { errorsPlugin, handleFrameworkError } from './errors.ts';
+import { errorsPlugin, handleClientError, handleFrameworkError } from './errors.ts';
 import { type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
 import { responseSerializerCompiler } from './serializers.ts';
 import { healthPlugin } from './health.ts';
@@ -102,8 +102,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Requests during shutdown get the app's own 503 (plugins/protection.ts).
     return503OnClosing: false,
     serverFactory: protectedServerFactory(config),
-    // Malformed %-escapes and over-long path parameters: the API's error shape (errors.ts).
+    // Malformed %-escapes and over-long path parameters: the app's own error pages (errors.ts).
     frameworkErrors: handleFrameworkError,
+    // Malformed HTTP, headers too large, too slow: the error shape and security headers too.
+    clientErrorHandler: handleClientError,
   });
 
   // The log-in and sign-up limits, shared through Redis when MOVR_REDIS_URL is set (login-limiter.ts).

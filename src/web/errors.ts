@@ -8,6 +8,8 @@
 //
 // The codes form one closed set, ErrorCode: the domain's (DOMAIN_ERRORS in src/movr/errors.ts)
 // and the web layer's own (HTTP_ERRORS below). The API's Error schema lists them all.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -35,6 +37,7 @@ import { HashingBusyError } from '../movr/passwords.ts';
 import { CountersFullError } from './login-limiter.ts';
 import { logOut } from './plugins/auth.ts';
 import { pageContext } from './plugins/pages.ts';
+import { SECURITY_HEADERS } from './plugins/security-headers.ts';
 import { OVERLOAD_RETRY_AFTER_SECONDS, OverloadedError, ShuttingDownError } from './plugins/protection.ts';
 
 /** The HTTP status of each kind of DomainError. */
@@ -306,7 +309,8 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
     if (problem.status >= 500) body.error.requestId = request.id;
     return reply.type('application/json; charset=utf-8').send(body);
   }
-  const path = decodePath(request.url.split('?', 1)[0] ?? '/');
+  // As it was sent (percent-encoded), never decoded: a page cannot be made to say arbitrary words.
+  const path = request.url.split('?', 1)[0] ?? '/';
   const page = problem.status === 404 ? 'not-found' : 'error';
   const data = {
     title: problem.status === 404 ? 'Page not found' : problem.status === 503 ? 'Back in a moment' : problem.status >= 500 ? 'Something went wrong' : 'That did not work',
@@ -325,14 +329,6 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
   return reply.type('text/html; charset=utf-8').send(html);
 }
 
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -344,25 +340,39 @@ const FRAMEWORK_ERROR_MESSAGES: Readonly<Record<string, string>> = {
 
 /**
  * Fastify's `frameworkErrors` option: errors found before any route or hook runs (a malformed
- * %-escape in the path, a path parameter longer than maxParamLength). JSON clients (the API)
- * get the one error shape; everyone else gets exactly what Fastify answers by default.
+ * %-escape in the path, a path parameter longer than maxParamLength). They go through the same
+ * problem pages and JSON as every other error, with the security headers and the request id
+ * (no hook has set them yet), and never echo the address.
  */
 export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
-  if (status < 500 && wantsJson(request)) {
-    request.log.info({ status, code: error.code }, error.message);
-    const generic = genericProblem(status);
-    void sendProblem(request, reply, { status, code: generic.code, message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? generic.message });
-    return;
+  request.log.info({ status, code: error.code }, 'framework error');
+  reply.headers(SECURITY_HEADERS);
+  reply.header('x-request-id', request.id);
+  reply.header('cache-control', 'no-store');
+  const generic = status >= 500 ? INTERNAL_ERROR : genericProblem(status);
+  void sendProblem(request, reply, { status, code: generic.code, message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? generic.message });
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before there is a request
+ * (malformed HTTP, headers too large, a request that took too long). Answered as Fastify does,
+ * with the app's error shape and security headers, and the connection closed.
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: HttpErrorCode =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'bad_request';
+  const { status, message } = HTTP_ERRORS[code];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n${headers}\r\n${body}`,
+    );
   }
-  const body = JSON.stringify({
-    error: status >= 500 ? 'Internal Server Error' : 'Bad Request',
-    code: error.code,
-    message: error.message,
-    statusCode: status,
-  });
-  reply.raw.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  reply.raw.end(body);
+  socket.destroy(error);
 }
 
 /** The message of a pre-flight page the account of which was deleted in another session. */

@@ -488,7 +488,7 @@ describeEachDatabase(
         const ride = await startRide(t.db, rider, await addBike(), { now: T0 });
         await recordLocation(t.db, rider, ride, { lat: -90, long: -180 }, { now: at(1) });
         await recordLocation(t.db, rider, ride, { lat: 90, long: 180 }, { now: at(2) });
-        expect((await listLocations(t.db.orm, rider, ride)).map((p) => [p.lat, p.long])).toEqual([
+        expect((await listLocations(t.db.orm, rider, ride)).items.map((p) => [p.lat, p.long])).toEqual([
           [-90, -180],
           [90, 180],
         ]);

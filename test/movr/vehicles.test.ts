@@ -359,7 +359,7 @@ describeEachDatabase('vehicles', (t) => {
       const third = await addVehicle(t.db, owner, { type: 'skateboard', color: 'red', location: 'C' }, { ...TEST_CITIES, now: new Date('2025-03-01T00:00:00Z') });
       await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'D' }, TEST_CITIES);
       await retireVehicle(t.db, owner, 'new york', second.id);
-      const owned = await listOwnedVehicles(t.db.orm, owner);
+      const owned = (await listOwnedVehicles(t.db.orm, owner)).items;
       expect(owned.map((v) => [v.id, v.status])).toEqual([
         [first.id, 'available'],
         [second.id, 'retired'],

@@ -27,6 +27,7 @@ import {
   storeResponse,
 } from '../../movr/idempotency.ts';
 import { type InTransaction, type Ride, endRide, getRide, listLocations, listRides, recordLocation, startRide } from '../../movr/rides.ts';
+import { MAX_POINTS_PER_RIDE } from '../../movr/rules.ts';
 import type { Database } from '../../db/connect.ts';
 import { cityOr404 } from '../lookups.ts';
 import { SECURED, callerOf, withApiFieldNames } from './common.ts';
@@ -35,7 +36,7 @@ import {
   EndRideBody,
   IdempotencyHeaders,
   LocationEnvelope,
-  LocationList,
+  LocationPage,
   NewLocationBody,
   NewRideBody,
   PageQuery,
@@ -160,7 +161,10 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['rides'],
         summary: 'Record where your open ride is',
-        description: 'Adds a location point, timestamped now, to your open ride (409 `ride_already_ended` once it has ended).',
+        description:
+          'Adds a location point, timestamped now, to your open ride (409 `ride_already_ended` once it has ended). ' +
+          `Two points in one millisecond: the same point again is answered with what is stored, a different one is refused (409 \`location_conflict\`). ` +
+          `A ride holds up to ${MAX_POINTS_PER_RIDE} points (409 \`ride_points_limit\`).`,
         security: SECURED,
         params: CityIdParams,
         body: NewLocationBody,
@@ -184,17 +188,20 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['rides'],
         summary: 'Where your ride went',
-        description: 'The ride’s location points, oldest first.',
+        description: 'The ride’s location points, oldest first, a page at a time.',
         security: SECURED,
         params: CityIdParams,
-        response: responses({ 200: LocationList.describe('The location points.') }, [401, 404]),
+        querystring: PageQuery,
+        response: responses({ 200: LocationPage.describe('A page of the location points.') }, [401, 404]),
       },
     },
     async (request) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
       cityOr404(regions, city);
-      return { items: (await listLocations(db, caller, { city, id })).map(toApiLocation) };
+      const { limit, cursor } = request.query;
+      const result = await withApiFieldNames({}, 'querystring', () => listLocations(db, caller, { city, id }, { limit, cursor }));
+      return { items: result.items.map(toApiLocation), next_cursor: result.nextCursor };
     },
   );
 

@@ -228,6 +228,29 @@ export const ProfileChangesBody = z
   })
   .meta({ id: 'ProfileChanges', description: 'Fields left out stay as they are. The home city and username cannot change.' });
 
+export const PasswordChangeBody = z
+  .object({
+    current_password: text(1000).describe('The password you log in with now.'),
+    new_password: rule(Password),
+  })
+  .meta({ id: 'PasswordChange', description: 'Every other session and API token of the account ends.' });
+
+export const SessionSchema = z
+  .object({
+    id: z.string().describe('Identifies the session (it is not its secret).'),
+    current: z.boolean().describe('The session this request was made with.'),
+    user_agent: z.string().nullable().describe('The browser that logged in, as it named itself.'),
+    address: z.string().nullable().describe('The client address it logged in from.'),
+    created_at: DateTime,
+    last_seen_at: DateTime.describe('Updated at most once a minute.'),
+    expires_at: DateTime,
+  })
+  .meta({ id: 'Session', description: 'A web site session of the account.' });
+
+export const SessionList = z.object({ items: z.array(SessionSchema) });
+
+export const SessionIdParams = z.object({ id: z.string().min(1).max(200) });
+
 // ---------------------------------------------------------------------------------------------
 // Cities
 
@@ -286,7 +309,6 @@ export function toApiVehicle(vehicle: Vehicle): z.output<typeof VehicleSchema> {
 
 export const VehicleEnvelope = z.object({ vehicle: VehicleSchema });
 export const VehiclePage = page(VehicleSchema, 'VehiclePage');
-export const VehicleList = z.object({ items: z.array(VehicleSchema) }).meta({ id: 'VehicleList' });
 
 export const VehicleQuery = PageQuery.extend({
   city: CityInput().describe('The city whose vehicles to list.'),
@@ -404,7 +426,7 @@ export function toApiLocation(point: LocationPoint): z.output<typeof LocationSch
 }
 
 export const LocationEnvelope = z.object({ location: LocationSchema });
-export const LocationList = z.object({ items: z.array(LocationSchema) }).meta({ id: 'LocationList' });
+export const LocationPage = page(LocationSchema, 'LocationPage');
 
 export const NewLocationBody = z
   .object({

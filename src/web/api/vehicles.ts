@@ -6,6 +6,7 @@
 //   DELETE /vehicles/{city}/{id}                          retires the caller's own vehicle
 //   GET    /me/vehicles                                   the caller's vehicles
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { MAX_VEHICLES_PER_OWNER } from '../../movr/rules.ts';
 import { addVehicle, getVehicle, listOwnedVehicles, listVehicles, retireVehicle } from '../../movr/vehicles.ts';
 import { cityOr404 } from '../lookups.ts';
 import { SECURED, callerOf, withApiFieldNames } from './common.ts';
@@ -14,7 +15,7 @@ import {
   NewVehicleBody,
   NoContent,
   VehicleEnvelope,
-  VehicleList,
+  PageQuery,
   VehiclePage,
   VehicleQuery,
   responses,
@@ -119,14 +120,17 @@ export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['vehicles', 'me'],
         summary: 'Your vehicles',
-        description: 'Every vehicle you own, retired ones included, oldest first.',
+        description: `Every vehicle you own, retired ones included, in id order, a page at a time. An owner may have up to ${MAX_VEHICLES_PER_OWNER} vehicles that are not retired.`,
         security: SECURED,
-        response: responses({ 200: VehicleList.describe('The caller’s vehicles.') }, [401]),
+        querystring: PageQuery,
+        response: responses({ 200: VehiclePage.describe('A page of the caller’s vehicles.') }, [401]),
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      return { items: (await listOwnedVehicles(db, caller)).map(toApiVehicle) };
+      const { limit, cursor } = request.query;
+      const result = await withApiFieldNames({}, 'querystring', () => listOwnedVehicles(db, caller, { limit, cursor }));
+      return { items: result.items.map(toApiVehicle), next_cursor: result.nextCursor };
     },
   );
 };

@@ -131,6 +131,32 @@ export function vehicleTypeLabel(type: string): string {
   return VEHICLE_TYPE_LABELS[type] ?? type;
 }
 
+const BROWSERS: readonly [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/OPR\/|Opera/, 'Opera'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrom(e|ium)\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+  [/curl\//, 'curl'],
+];
+const SYSTEMS: readonly [RegExp, string][] = [
+  [/Android/, 'Android'],
+  [/iPhone|iPad|iOS/, 'iOS'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/CrOS/, 'ChromeOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** A User-Agent header as people recognise it: 'Firefox on Linux', 'Chrome', 'Unknown browser'. */
+export function deviceLabel(userAgent: string | null | undefined): string {
+  if (!userAgent) return 'Unknown browser';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? 'Unknown browser';
+}
+
 /** The formatting helpers, for templates: `it.fmt.money(ride.revenueCents)`. */
 export const templateFormat = Object.freeze({
   money: formatMoney,
@@ -144,4 +170,5 @@ export const templateFormat = Object.freeze({
   vehicleCountLabel,
   vehicleStatusLabel,
   vehicleTypeLabel,
+  deviceLabel,
 });

@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError, isDomainError } from '../../movr/errors.ts';
 import { RETIRED, VEHICLE_COLORS, VEHICLE_TYPES } from '../../movr/rules.ts';
-import { addVehicle, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
+import { addVehicle, countOwnedVehicles, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
 import { requireUser, userOf } from '../plugins/auth.ts';
@@ -28,6 +28,7 @@ const newVehicleBody = z.object({
   brand: z.string().max(1000).optional(),
   location: z.string().max(10_000).optional(),
 });
+const listQuery = z.object({ cursor: z.string().max(500).optional() });
 const vehicleParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
 
 export function retirePath(city: string, id: string): string {
@@ -49,25 +50,25 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
     };
   }
 
-  app.get(MY_VEHICLES_PATH, { preHandler: requireUser }, async (request, reply) => {
+  app.get(MY_VEHICLES_PATH, { preHandler: requireUser, schema: { querystring: listQuery } }, async (request, reply) => {
     const user = userOf(request);
-    const owned = await listOwnedVehicles(db, user);
-    const vehicles = owned.map((vehicle) => ({
+    const cursor = request.query.cursor?.trim() || undefined;
+    const [owned, counts] = await Promise.all([listOwnedVehicles(db, user, { cursor }), countOwnedVehicles(db, user)]);
+    const vehicles = owned.items.map((vehicle) => ({
       ...vehicleRow(vehicle),
       retired: vehicle.status === RETIRED,
       inUse: vehicle.status === 'in_use',
       added: vehicle.creationTime,
       retireAction: retirePath(vehicle.city, vehicle.id),
     }));
-    const active = vehicles.filter((v) => !v.retired).length;
+    const { active, retired } = counts;
     return reply.page('my-vehicles', {
       title: 'My vehicles',
       nav: 'vehicles',
       vehicles,
-      summary:
-        vehicles.length === 0
-          ? undefined
-          : `${active} in service${vehicles.length > active ? `, ${vehicles.length - active} retired` : ''}`,
+      summary: active + retired === 0 ? undefined : `${active} in service${retired > 0 ? `, ${retired} retired` : ''}`,
+      firstHref: cursor ? MY_VEHICLES_PATH : undefined,
+      nextHref: owned.nextCursor ? `${MY_VEHICLES_PATH}?cursor=${encodeURIComponent(owned.nextCursor)}` : undefined,
       cityLabel: cityLabel(user.city),
       cityHref: cityVehiclesPath(user.city),
       newHref: NEW_VEHICLE_PATH,
@@ -92,6 +93,9 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
       const what = [colorLabel(vehicle.color).toLowerCase(), vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle'].join(' ');
       return reply.flash('success', `Your ${what} is listed in ${cityLabel(vehicle.city)} and ready to ride.`).redirect(MY_VEHICLES_PATH, 303);
     } catch (error) {
+      if (isDomainError(error, 'vehicle_limit_reached')) {
+        return reply.code(409).page('vehicle-new', renderForm(user, values, formErrors([{ path: '', message: error.message }])));
+      }
       if (!(error instanceof ValidationError)) throw error;
       return reply.code(400).page('vehicle-new', renderForm(user, values, formErrors(error)));
     }

@@ -1,4 +1,5 @@
-// The profile: GET/POST /profile (details and the edit form), GET/POST /profile/delete.
+// The profile: GET/POST /profile (details, the edit form, the sessions), GET/POST /profile/password,
+// POST /profile/sessions/end and /profile/sessions/end-others, GET/POST /profile/delete.
 //
 // Everything here acts on the logged-in user only (the session's user); no route takes a user id.
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError, domainError, isDomainError } from '../../movr/errors.ts';
 import { rideCounts } from '../../movr/rides.ts';
+import { endOtherSessions, endSession, listSessions } from '../../movr/sessions.ts';
 import * as users from '../../movr/users.ts';
 import { logOut, requireUser, userOf } from '../plugins/auth.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
@@ -21,6 +23,19 @@ const profileBody = z.object({
   /** The "remove card" checkbox: present (any value) when ticked. */
   removeCard: z.string().max(20).optional(),
 });
+
+const passwordBody = z.object({
+  currentPassword: text(1000),
+  newPassword: text(1000),
+  confirmPassword: text(1000),
+});
+
+const endSessionBody = z.object({
+  session: text(200),
+});
+
+/** The password form's fields, top to bottom. */
+const PASSWORD_FIELDS = ['currentPassword', 'newPassword', 'confirmPassword'];
 
 const deleteBody = z.object({
   confirmUsername: text(200),
@@ -53,9 +68,11 @@ export const profilePlugin: FastifyPluginAsyncZod = async (app) => {
     values: ProfileValues,
     errors: FormErrors,
   ): Promise<FastifyReply> {
-    const counts = await rideCounts(db, user);
+    const [counts, active] = await Promise.all([rideCounts(db, user), listSessions(db, user)]);
+    const current = reply.request.currentSessionId;
     const city = regions.findCity(user.city);
     return reply.page('profile', {
+      sessions: active.map((session) => ({ ...session, current: session.id === current })),
       title: 'Your profile',
       nav: 'profile',
       user,
@@ -110,6 +127,50 @@ export const profilePlugin: FastifyPluginAsyncZod = async (app) => {
     }
     const saved = removeCard && user.maskedCard ? 'Your details are saved and your card is removed.' : 'Your details are saved.';
     return reply.flash('success', saved).redirect('/profile', 303);
+  });
+
+  function renderPassword(reply: FastifyReply, errors: FormErrors): Promise<FastifyReply> {
+    return reply.page('profile-password', { title: 'Change your password', nav: 'profile', errors });
+  }
+
+  app.get('/profile/password', { preHandler: requireUser }, async (_request, reply) => renderPassword(reply, NO_FORM_ERRORS));
+
+  app.post('/profile/password', { preHandler: requireUser, schema: { body: passwordBody } }, async (request, reply) => {
+    const user = await activeUser(request);
+    const { currentPassword, newPassword, confirmPassword } = request.body;
+    if (newPassword !== confirmPassword && newPassword !== '') {
+      return renderPassword(reply.code(400), formErrors([{ path: 'confirmPassword', message: 'The two new passwords are not the same.' }]));
+    }
+    try {
+      // Guessing the current password counts against the same limits as logging in.
+      await app.loginLimiter.logIn(request.ip, user.username ?? '', () =>
+        users.changePassword(db, user, { currentPassword, newPassword, keepSession: request.currentSessionId }),
+      );
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        return renderPassword(reply.code(400), formErrors(inFormOrder(error.fields, PASSWORD_FIELDS)));
+      }
+      throw error;
+    }
+    return reply.flash('success', 'Your password is changed. Every other device is logged out.').redirect('/profile', 303);
+  });
+
+  app.post('/profile/sessions/end', { preHandler: requireUser, schema: { body: endSessionBody } }, async (request, reply) => {
+    const user = userOf(request);
+    const id = request.body.session;
+    if (id === request.currentSessionId) {
+      await logOut(request);
+      return reply.flash('info', 'You are logged out on this device.').redirect('/', 303);
+    }
+    const ended = await endSession(db, user, id);
+    return reply
+      .flash(ended ? 'success' : 'info', ended ? 'That device is logged out.' : 'That session had already ended.')
+      .redirect('/profile#sessions', 303);
+  });
+
+  app.post('/profile/sessions/end-others', { preHandler: requireUser }, async (request, reply) => {
+    await endOtherSessions(db, userOf(request), request.currentSessionId);
+    return reply.flash('success', 'Every other device is logged out.').redirect('/profile#sessions', 303);
   });
 
   app.get('/profile/delete', { preHandler: requireUser }, async (request, reply) => {

@@ -14,11 +14,11 @@ import { NotFoundError, ValidationError, errorMessage, isDomainError } from '../
 import { computeFare } from '../../movr/pricing.ts';
 import {
   INVALID_LOCATION,
-  type LocationPoint,
   type Ride,
   endRide,
   findOpenRide,
   getRide,
+  countLocations,
   listLocations,
   listRides,
   recordLocation,
@@ -33,7 +33,6 @@ import { colorLabel, ridePath } from './vehicles.ts';
 import { cityLabel, cityVehiclesPath, formatDuration, formatMoney, vehicleTypeLabel } from './format.ts';
 
 /** How many location points the ride page lists (the newest); the count covers them all. */
-export const LOCATIONS_SHOWN = 20;
 
 /** An ISO 8601 duration for <time datetime>: 'PT12M', 'PT1H5M', 'PT0M'. */
 export function isoDuration(milliseconds: number): string {
@@ -53,6 +52,8 @@ const rideParams = z.object({ city: z.string().max(100), id: z.string().max(100)
 const locationBody = z.object({ lat: z.string().max(100).optional(), long: z.string().max(100).optional() });
 const endBody = z.object({ endAddress: z.string().max(10_000).optional() });
 const listQuery = z.object({ cursor: z.string().max(500).optional() });
+/** A ride's page: `points` is the cursor of its page of location points. */
+const rideQuery = z.object({ points: z.string().max(500).optional() });
 
 /** The location form: both coordinates checked at once, with the domain's rules. */
 const locationForm = z.object({
@@ -68,6 +69,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
     user: SessionUser,
     ride: Ride,
     forms: { location?: FormState; end?: FormState } = {},
+    pointsCursor?: string,
   ) {
     const now = new Date();
     let vehicle: Vehicle | undefined;
@@ -78,7 +80,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
         if (!(error instanceof NotFoundError)) throw error;
       }
     }
-    const points: LocationPoint[] = await listLocations(db, user, ride);
+    const [points, pointCount] = await Promise.all([listLocations(db, user, ride, { cursor: pointsCursor }), countLocations(db, ride)]);
     const open = ride.endTime === null;
     const start = ride.startTime;
     const end = ride.endTime ?? now;
@@ -121,8 +123,10 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
         .join(' ')
         .replace(/^./, (c) => c.toUpperCase()),
       path,
-      pointCount: points.length,
-      points: points.slice(-LOCATIONS_SHOWN).reverse(),
+      pointCount,
+      points: points.items,
+      pointsFirstHref: pointsCursor ? `${path}#locations-title` : undefined,
+      pointsNextHref: points.nextCursor ? `${path}?points=${encodeURIComponent(points.nextCursor)}#locations-title` : undefined,
       locationAction: `${path}/locations`,
       endAction: `${path}/end`,
       locationForm: forms.location ?? EMPTY_FORM,
@@ -175,9 +179,9 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
     return { user, ride: await getRide(db, user, { city: city.name, id }) };
   }
 
-  app.get('/rides/:city/:id', { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
+  app.get('/rides/:city/:id', { schema: { params: rideParams, querystring: rideQuery }, preHandler: requireUser }, async (request, reply) => {
     const { user, ride } = await requestedRide(request, request.params);
-    return renderRide(reply, user, ride);
+    return renderRide(reply, user, ride, {}, request.query.points?.trim() || undefined);
   });
 
   app.post(

@@ -132,7 +132,13 @@ export function safeNextPath(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  return value;
+  // Characters beyond ASCII percent-encoded: a Location header carries bytes, and Node refuses
+  // characters above U+00FF in one (ERR_INVALID_CHAR). A lone surrogate cannot be encoded: refused.
+  try {
+    return value.replace(/[^\u0000-\u007f]+/gu, (text) => encodeURIComponent(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The login page's address, remembering where to go afterwards when that is safe. */

@@ -38,11 +38,13 @@ export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Readon
   return Object.freeze(headers);
 }
 
+/** MovR's security headers, computed once. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders();
+
 export const securityHeadersPlugin = fp(
   async (app) => {
-    const headers = securityHeaders();
     app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(headers);
+      reply.headers(SECURITY_HEADERS);
       done();
     });
   },
