@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { FastifyBaseLogger } from 'fastify';
 import { LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME, SIGN_UPS_PER_ADDRESS } from '../movr/rules.ts';
-import { AuthenticationError } from '../movr/errors.ts';
+import { AuthenticationError, DomainError } from '../movr/errors.ts';
 import { TooManyRequestsError } from './errors.ts';
 
 export interface Limit {
@@ -232,11 +232,24 @@ export class LoginLimiter {
     }
   }
 
-  /** Before an account is created: counts the attempt against the address, refuses (429) over the limit. */
-  async beforeSignUp(address: string): Promise<void> {
+  /**
+   * A sign-up under the per-address limit: refused (429) once the address has used its
+   * allowance; every attempt that got as far as hashing a password counts (an account made, or
+   * a username that was taken), a form refused for its fields does not.
+   */
+  async signUp<T>(address: string, attempt: () => Promise<T>): Promise<T> {
     const limit = this.limits.signUpsPerAddress;
-    const count = await this.counted((store) => store.increment(`s:${address}`, limit));
-    if (count.count > limit.max) LoginLimiter.refuse(count, limit);
+    const key = `s:${address}`;
+    const used = await this.counted((store) => store.peek(key, limit));
+    if (used.count >= limit.max) LoginLimiter.refuse(used, limit);
+    try {
+      const result = await attempt();
+      await this.counted((store) => store.increment(key, limit));
+      return result;
+    } catch (error) {
+      if (error instanceof DomainError && error.kind !== 'invalid') await this.counted((store) => store.increment(key, limit));
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -39,10 +39,10 @@ describeEachDatabase('purgeExpired', (t) => {
         expiresAt: i < 3 ? at(-1 - i) : at(5),
       })),
     );
-    expect(await purgeExpired(t.db, { now: NOW, batchSize: 2 })).toEqual({ idempotencyKeys: 5, apiTokens: 3 });
+    expect(await purgeExpired(t.db, { now: NOW, batchSize: 2 })).toEqual({ idempotencyKeys: 5, apiTokens: 3, sessions: 0 });
     expect(await countRows(t.db, 'SELECT count(*)::int AS n FROM idempotency_keys')).toBe(2);
     expect(await countRows(t.db, 'SELECT count(*)::int AS n FROM api_tokens')).toBe(1);
-    expect(await purgeExpired(t.db, { now: NOW })).toEqual({ idempotencyKeys: 0, apiTokens: 0 });
+    expect(await purgeExpired(t.db, { now: NOW })).toEqual({ idempotencyKeys: 0, apiTokens: 0, sessions: 0 });
     expect(t.db.transactionStats.get('purge_idempotency_keys').commits).toBeGreaterThanOrEqual(3);
   });
 

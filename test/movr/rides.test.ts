@@ -2,7 +2,7 @@
 // recording locations, ending with a fare and the best promo code, and the rider's history.
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rideReceipts, rides, userPromoCodes, vehicles } from '../../src/db/schema.ts';
+import { rideReceipts, rides, userPromoCodes, vehicleLocationHistories, vehicles } from '../../src/db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/movr/errors.ts';
 import { DEFAULT_PRICE_LIST, MAX_CHARGED_MINUTES, priceListWith } from '../../src/movr/pricing.ts';
 import { addPromoCode } from '../../src/movr/promo-codes.ts';
@@ -20,6 +20,7 @@ import {
 } from '../../src/movr/rides.ts';
 import { type User, deleteAccount } from '../../src/movr/users.ts';
 import { type Vehicle, addVehicle, getVehicle } from '../../src/movr/vehicles.ts';
+import { INVALID_PAGE_LINK, MAX_POINTS_PER_RIDE } from '../../src/movr/rules.ts';
 import { TEST_CITIES, createUser, insertPromoCode } from '../support/factories.ts';
 import { countRows, snapshot } from '../support/snapshot.ts';
 import { describeEachDatabase, emptyTables } from '../support/databases.ts';
@@ -470,18 +471,44 @@ describeEachDatabase(
         expect(second).toEqual({ timestamp: at(20_000), lat: 40.72, long: -74.0 });
         await recordLocation(t.db, rider, ride, { lat: 40.71, long: -74.01 }, { now: at(10_000) });
         await recordLocation(t.db, rider, ride, { lat: 40.73, long: -73.99 }, { now: at(30_000) });
-        expect(await listLocations(t.db.orm, rider, ride)).toEqual([
+        expect((await listLocations(t.db.orm, rider, ride)).items).toEqual([
           { timestamp: at(10_000), lat: 40.71, long: -74.01 },
           { timestamp: at(20_000), lat: 40.72, long: -74.0 },
           { timestamp: at(30_000), lat: 40.73, long: -73.99 },
         ]);
       });
 
-      it('keeps one point per instant', async () => {
+      it('keeps one point per instant: the same point again is answered as stored, a different one is a 409, never dropped silently', async () => {
         const ride = await startRide(t.db, rider, await addBike(), { now: T0 });
         await recordLocation(t.db, rider, ride, { lat: 1, long: 1 }, { now: at(1000) });
-        await recordLocation(t.db, rider, ride, { lat: 2, long: 2 }, { now: at(1000) });
-        expect(await listLocations(t.db.orm, rider, ride)).toEqual([{ timestamp: at(1000), lat: 1, long: 1 }]);
+        expect(await recordLocation(t.db, rider, ride, { lat: 1, long: 1 }, { now: at(1000) })).toEqual({ timestamp: at(1000), lat: 1, long: 1 });
+        await expectError(recordLocation(t.db, rider, ride, { lat: 2, long: 2 }, { now: at(1000) }), ConflictError, 'location_conflict');
+        expect((await listLocations(t.db.orm, rider, ride)).items).toEqual([{ timestamp: at(1000), lat: 1, long: 1 }]);
+      });
+
+      it('pages the points, oldest first, and refuses a forged cursor', async () => {
+        const ride = await startRide(t.db, rider, await addBike(), { now: T0 });
+        for (let i = 1; i <= 5; i++) await recordLocation(t.db, rider, ride, { lat: i, long: i }, { now: at(i) });
+        const first = await listLocations(t.db.orm, rider, ride, { limit: 2 });
+        expect(first.items.map((p) => p.lat)).toEqual([1, 2]);
+        const second = await listLocations(t.db.orm, rider, ride, { limit: 2, cursor: first.nextCursor ?? '' });
+        expect(second.items.map((p) => p.lat)).toEqual([3, 4]);
+        const last = await listLocations(t.db.orm, rider, ride, { limit: 2, cursor: second.nextCursor ?? '' });
+        expect(last).toEqual({ items: [{ timestamp: at(5), lat: 5, long: 5 }], nextCursor: null });
+        const forged = await expectError(listLocations(t.db.orm, rider, ride, { cursor: 'bm90LWEtdGltZQ' }), ValidationError);
+        expect(forged.fields).toEqual([{ path: 'cursor', message: INVALID_PAGE_LINK }]);
+      });
+
+      it(`refuses more than MAX_POINTS_PER_RIDE (${MAX_POINTS_PER_RIDE}) points on one ride`, async () => {
+        const ride = await startRide(t.db, rider, await addBike(), { now: T0 });
+        const points = Array.from({ length: MAX_POINTS_PER_RIDE }, (_, i) => ({ city: ride.city, rideId: ride.id, timestamp: at(i + 1), lat: 1, long: 1 }));
+        for (let i = 0; i < points.length; i += 1000) await t.db.orm.insert(vehicleLocationHistories).values(points.slice(i, i + 1000));
+        const error = await expectError(
+          recordLocation(t.db, rider, ride, { lat: 2, long: 2 }, { now: at(MAX_POINTS_PER_RIDE + 10) }),
+          ConflictError,
+          'ride_points_limit',
+        );
+        expect(error.message).toContain('5,000');
       });
 
       it('accepts the extreme coordinates', async () => {
@@ -539,7 +566,7 @@ describeEachDatabase(
           'ride_already_ended',
         );
         expect(await snapshot(t.db)).toEqual(before);
-        expect(await listLocations(t.db.orm, rider, ride)).toEqual([{ timestamp: at(1000), lat: 5, long: 6 }]);
+        expect((await listLocations(t.db.orm, rider, ride)).items).toEqual([{ timestamp: at(1000), lat: 5, long: 6 }]);
       });
     });
 

@@ -1,5 +1,6 @@
 // Vehicles against the real databases: adding (validation), listing with keyset pagination and
 // filters, looking one up, retiring (owner only, not in use, once) and counting per city.
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { vehicles } from '../../src/db/schema.ts';
@@ -7,12 +8,13 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { DEFAULT_PRICE_LIST } from '../../src/movr/pricing.ts';
 import { endRide, startRide } from '../../src/movr/rides.ts';
 import type { User } from '../../src/movr/users.ts';
-import { LOCATION_MAX_LENGTH, MAX_PAGE_SIZE, pageSize } from '../../src/movr/rules.ts';
+import { LOCATION_MAX_LENGTH, MAX_PAGE_SIZE, MAX_VEHICLES_PER_OWNER, pageSize } from '../../src/movr/rules.ts';
 import {
   type Vehicle,
   addVehicle,
   countVehiclesByCity,
   getVehicle,
+  countOwnedVehicles,
   listOwnedVehicles,
   listVehicles,
   retireVehicle,
@@ -353,20 +355,41 @@ describeEachDatabase('vehicles', (t) => {
   });
 
   describe('listOwnedVehicles', () => {
-    it('lists the owner’s vehicles oldest first, retired ones included', async () => {
+    it('lists the owner’s vehicles in id order, retired ones included, a page at a time', async () => {
       const first = await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, { ...TEST_CITIES, now: new Date('2025-01-01T00:00:00Z') });
       const second = await addVehicle(t.db, owner, { type: 'scooter', color: 'red', location: 'B' }, { ...TEST_CITIES, now: new Date('2025-02-01T00:00:00Z') });
       const third = await addVehicle(t.db, owner, { type: 'skateboard', color: 'red', location: 'C' }, { ...TEST_CITIES, now: new Date('2025-03-01T00:00:00Z') });
       await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', location: 'D' }, TEST_CITIES);
       await retireVehicle(t.db, owner, 'new york', second.id);
-      const owned = (await listOwnedVehicles(t.db.orm, owner)).items;
-      expect(owned.map((v) => [v.id, v.status])).toEqual([
+      const expected = [
         [first.id, 'available'],
         [second.id, 'retired'],
         [third.id, 'available'],
-      ]);
-      expect(await listOwnedVehicles(t.db.orm, rider)).toEqual([]);
-      expect(await listOwnedVehicles(t.db.orm, { city: 'boston', id: owner.id })).toEqual([]);
+      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+      const owned = await listOwnedVehicles(t.db.orm, owner);
+      expect(owned.items.map((v) => [v.id, v.status])).toEqual(expected);
+      expect(owned.nextCursor).toBeNull();
+      const page1 = await listOwnedVehicles(t.db.orm, owner, { limit: 2 });
+      expect(page1.items.map((v) => v.id)).toEqual(expected.slice(0, 2).map(([id]) => id));
+      const page2 = await listOwnedVehicles(t.db.orm, owner, { limit: 2, cursor: page1.nextCursor ?? '' });
+      expect(page2).toEqual({ items: [expect.objectContaining({ id: expected[2]![0] })], nextCursor: null });
+      await expectError(listOwnedVehicles(t.db.orm, owner, { cursor: 'not-an-id' }), ValidationError);
+      expect(await countOwnedVehicles(t.db.orm, owner)).toEqual({ active: 2, retired: 1 });
+      expect(await listOwnedVehicles(t.db.orm, rider)).toEqual({ items: [], nextCursor: null });
+      expect(await listOwnedVehicles(t.db.orm, { city: 'boston', id: owner.id })).toEqual({ items: [], nextCursor: null });
+    });
+
+    it(`refuses an owner’s vehicle beyond MAX_VEHICLES_PER_OWNER (${MAX_VEHICLES_PER_OWNER}) in service; retired ones do not count`, async () => {
+      await t.db.orm.insert(vehicles).values(
+        Array.from({ length: MAX_VEHICLES_PER_OWNER }, () => ({ id: randomUUID(), city: 'new york', ownerId: owner.id, type: 'bike', status: 'available', currentLocation: 'X' })),
+      );
+      const before = await snapshot(t.db);
+      const error = await expectError(addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, TEST_CITIES), ConflictError, 'vehicle_limit_reached');
+      expect(error.message).toContain(String(MAX_VEHICLES_PER_OWNER));
+      expect(await snapshot(t.db)).toEqual(before);
+      const [one] = (await listOwnedVehicles(t.db.orm, owner, { limit: 1 })).items;
+      await retireVehicle(t.db, owner, 'new york', one!.id);
+      await addVehicle(t.db, owner, { type: 'bike', color: 'red', location: 'A' }, TEST_CITIES);
     });
   });
 

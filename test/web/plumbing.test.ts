@@ -6,7 +6,10 @@ import { logIn, logOut, requireUser, userOf } from '../../src/web/plugins/auth.t
 import { formValues } from '../../src/web/forms.ts';
 import { byIpAndField, rateLimit } from '../../src/web/plugins/rate-limit.ts';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../../src/web/plugins/sessions.ts';
+import { users } from '../../src/db/schema.ts';
+import { createSession } from '../../src/movr/sessions.ts';
 import { buildTestApp } from '../support/app.ts';
+import { createUserRow } from '../support/factories.ts';
 import { TEST_SECRET_KEY } from '../support/config.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { BROWSER_ACCEPT, Browser, csrfFieldOf, setCookie } from './helpers.ts';
@@ -38,15 +41,20 @@ async function testRoutes(app: FastifyInstance): Promise<void> {
   });
   app.post('/test/login', async (request: FastifyRequest, reply: FastifyReply) => {
     const { id, city } = formValues(request.body);
-    logIn(request, { id: id ?? '', city: city ?? '' });
+    // Sessions belong to users: the user's row is made on the fly.
+    await database.db.orm
+      .insert(users)
+      .values({ id: id ?? '', city: city ?? '', name: 'Test Rider' })
+      .onConflictDoNothing();
+    await logIn(request, { id: id ?? '', city: city ?? '' });
     return reply.flash('success', 'Welcome back.').redirect('/', 303);
   });
   app.post('/test/logout', async (request, reply) => {
-    logOut(request);
+    await logOut(request);
     return reply.flash('info', 'You are logged out.').redirect('/', 303);
   });
   app.post('/test/logout-quietly', async (request, reply) => {
-    logOut(request);
+    await logOut(request);
     return reply.redirect('/', 303);
   });
   app.post('/test/form', async (request, reply) => {
@@ -76,7 +84,7 @@ async function withToken(browser: Browser): Promise<string> {
   return (response.json() as { token: string }).token;
 }
 
-async function loggedIn(app: FastifyInstance, user = { id: 'a1b2c3', city: 'paris' }): Promise<Browser> {
+async function loggedIn(app: FastifyInstance, user = { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' }): Promise<Browser> {
   const browser = new Browser(app);
   const token = await withToken(browser);
   const response = await browser.postForm('/test/login', { ...user, _csrf: token });
@@ -128,10 +136,10 @@ describe('web plumbing', () => {
     });
 
     it('is encrypted: the session data cannot be read from it', async () => {
-      const browser = await loggedIn(app, { id: 'visible-id-123', city: 'rome' });
+      const browser = await loggedIn(app, { id: '0a1b2c30-0000-4000-8000-000000000123', city: 'rome' });
       const value = browser.cookies.get(SESSION_COOKIE) ?? '';
-      expect(value).not.toContain('visible-id-123');
-      expect(Buffer.from(value.split(';')[0] ?? '', 'base64').toString('latin1')).not.toContain('visible-id-123');
+      expect(value).not.toContain('0a1b2c30-0000-4000-8000-000000000123');
+      expect(Buffer.from(value.split(';')[0] ?? '', 'base64').toString('latin1')).not.toContain('0a1b2c30-0000-4000-8000-000000000123');
     });
 
     it('is not sent to visitors of pages that need no session', async () => {
@@ -143,11 +151,11 @@ describe('web plumbing', () => {
 
     it('a tampered cookie is ignored: the request has a new, empty session', async () => {
       const browser = await loggedIn(app);
-      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
       // As the browser sent it (URL-encoded), the cookie works…
       const value = browser.cookies.get(SESSION_COOKIE) ?? '';
       const original = await app.inject({ url: '/test/whoami', headers: { cookie: `${SESSION_COOKIE}=${value}` } });
-      expect(original.json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect(original.json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
       // …and any change to it makes it worthless.
       const [cipher = '', nonce = ''] = decodeURIComponent(value).split(';');
       const flip = (text: string, at: number) => `${text.slice(0, at)}${text.charAt(at) === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
@@ -172,7 +180,7 @@ describe('web plumbing', () => {
       try {
         const browser = await loggedIn(other);
         const cookie = browser.cookies.get(SESSION_COOKIE) ?? '';
-        expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+        expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
         const response = await app.inject({ url: '/test/whoami', headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
         expect(response.json()).toEqual({ user: null });
       } finally {
@@ -193,11 +201,14 @@ describe('web plumbing', () => {
       const refused = await app.inject({ url: '/test/whoami', cookies: { [SESSION_COOKIE]: noExpiry } });
       expect(refused.json()).toEqual({ user: null });
 
-      const valid = app.encodeSecureSession(
-        app.createSecureSession({ user: { id: 'new', city: 'rome' }, expiresAt: Date.now() + DAY_MS }),
-      );
+      const user = await createUserRow(database.db, { city: 'rome' });
+      const { token } = await createSession(database.db, user);
+      const valid = app.encodeSecureSession(app.createSecureSession({ user, sid: token, expiresAt: Date.now() + DAY_MS }));
       const accepted = await app.inject({ url: '/test/whoami', cookies: { [SESSION_COOKIE]: valid } });
-      expect(accepted.json()).toEqual({ user: { id: 'new', city: 'rome' } });
+      expect(accepted.json()).toEqual({ user });
+      // The same user without the session's token (a cookie from before sessions were kept on the server): no one.
+      const tokenless = app.encodeSecureSession(app.createSecureSession({ user, expiresAt: Date.now() + DAY_MS }));
+      expect((await app.inject({ url: '/test/whoami', cookies: { [SESSION_COOKIE]: tokenless } })).json()).toEqual({ user: null });
     });
 
     it('a session ends after 7 days without activity', async () => {
@@ -207,7 +218,7 @@ describe('web plumbing', () => {
       vi.setSystemTime(new Date('2030-01-07T23:00:00Z'));
       const headers = { cookie: `${SESSION_COOKIE}=${browser.cookies.get(SESSION_COOKIE) ?? ''}` };
       const almost = await app.inject({ url: '/test/whoami', headers });
-      expect(almost.json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect(almost.json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
       vi.setSystemTime(new Date('2030-01-08T00:00:01Z'));
       const late = await app.inject({ url: '/test/whoami', headers });
       expect(late.json()).toEqual({ user: null });
@@ -235,7 +246,7 @@ describe('web plumbing', () => {
 
       // More than 7 days after logging in, still logged in thanks to that activity…
       vi.setSystemTime(start + 7 * DAY_MS + 60 * 60 * 1000);
-      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
       // …and this request slid it forward again: 7 days of inactivity from here end it.
       vi.setSystemTime(start + 14 * DAY_MS + 60 * 60 * 1000 + 1000);
       expect((await browser.get('/test/whoami')).json()).toEqual({ user: null });
@@ -252,11 +263,11 @@ describe('web plumbing', () => {
       expect(oldSession.data._csrf).toEqual(expect.any(String));
       expect(oldSession.data.flash).toEqual([{ kind: 'success', message: 'Saved x.' }]);
 
-      const response = await browser.postForm('/test/login', { id: 'u1', city: 'boston', _csrf: before });
+      const response = await browser.postForm('/test/login', { id: '0a1b2c30-0000-4000-8000-000000000011', city: 'boston', _csrf: before });
       expect(response.statusCode).toBe(303);
       expect(response.headers.location).toBe('/');
       const newSession = (await browser.get('/test/session')).json() as { data: Record<string, unknown> };
-      expect(newSession.data.user).toEqual({ id: 'u1', city: 'boston' });
+      expect(newSession.data.user).toEqual({ id: '0a1b2c30-0000-4000-8000-000000000011', city: 'boston' });
       expect(newSession.data.flash).toEqual([{ kind: 'success', message: 'Welcome back.' }]);
       expect(newSession.data._csrf).toBeUndefined();
 
@@ -269,8 +280,8 @@ describe('web plumbing', () => {
     });
 
     it('request.currentUser reflects the session, and logOut ends it', async () => {
-      const browser = await loggedIn(app, { id: 'rider-7', city: 'seattle' });
-      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: 'rider-7', city: 'seattle' } });
+      const browser = await loggedIn(app, { id: '0a1b2c30-0000-4000-8000-000000000007', city: 'seattle' });
+      expect((await browser.get('/test/whoami')).json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000007', city: 'seattle' } });
 
       const response = await browser.postForm('/test/logout', { _csrf: await withToken(browser) });
       expect(response.statusCode).toBe(303);
@@ -320,14 +331,14 @@ describe('web plumbing', () => {
       const response = await app.inject({ url: '/test/unguarded', headers: { accept: 'application/json' } });
       expect(response.statusCode).toBe(401);
       const browser = await loggedIn(app);
-      expect((await browser.get('/test/unguarded')).json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect((await browser.get('/test/unguarded')).json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
     });
 
     it('lets a logged-in user through', async () => {
       const browser = await loggedIn(app);
       const response = await browser.get('/test/protected');
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ user: { id: 'a1b2c3', city: 'paris' } });
+      expect(response.json()).toEqual({ user: { id: '0a1b2c30-0000-4000-8000-000000000001', city: 'paris' } });
       const post = await browser.postForm('/test/protected', { _csrf: await withToken(browser) });
       expect(post.statusCode).toBe(200);
       expect(done).toEqual(['protected post']);

@@ -26,16 +26,15 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      await app.loginLimiter.beforeSignUp(request.ip);
       const user = await withApiFieldNames({ cardNumber: 'card_number' }, 'body', () =>
-        signUp(db, {
+        app.loginLimiter.signUp(request.ip, () => signUp(db, {
           username: body.username,
           password: body.password,
           name: body.name,
           city: body.city,
           address: body.address,
           cardNumber: body.card_number,
-        }, { regions }),
+        }, { regions })),
       );
       return reply.code(201).send({ user: toApiUser(user) });
     },

@@ -86,16 +86,15 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
     const body = request.body;
     // What the form shows again: never the password, never the card number.
     const values = { name: body.name, city: body.city, address: body.address, username: body.username };
-    await app.loginLimiter.beforeSignUp(request.ip);
     try {
-      const user = await users.signUp(db, {
+      const user = await app.loginLimiter.signUp(request.ip, () => users.signUp(db, {
         name: body.name,
         city: body.city,
         address: body.address,
         username: body.username,
         password: body.password,
         cardNumber: body.cardNumber,
-      }, { regions });
+      }, { regions }));
       await logIn(request, { id: user.id, city: user.city });
       const city = cityLabel(user.city);
       reply.flash('success', `Welcome to MovR, ${user.name ?? user.username ?? 'rider'}! Here are the vehicles in ${city}.`);

@@ -164,7 +164,7 @@ describeEachDatabase('account pages', (t) => {
       ['name', { name: '   ' }, /^Enter your name\.$/],
       ['city', { city: '' }, /^Choose one of the cities/],
       ['username', { username: 'x' }, /^Use 3 to 32 letters/],
-      ['password', { password: 'password123' }, /too common/],
+      ['password', { password: 'password123' }, /too easy to guess/],
       ['password', { password: 'short' }, /at least 10 characters/],
       ['cardNumber', { cardNumber: '12ab' }, /12 to 19 digits/],
       ['address', { address: 'y'.repeat(201) }, /at most 200/],
@@ -338,7 +338,7 @@ describeEachDatabase('account pages', (t) => {
     expect([...messages]).toEqual(['<li>The username or password is not right.</li>']);
   });
 
-  it('is rate-limited: 10 attempts per 5 minutes per IP and username, then 429 with Retry-After', async () => {
+  it('is limited: 10 failures per 5 minutes per username, then 429 with Retry-After', async () => {
     const user = await createUser(t.db);
     const username = user.username ?? '';
     const browser = new Browser(app);

@@ -56,7 +56,7 @@ describeEachDatabase(
         const page = await browser.get('/vehicles/mine');
         expect(page.statusCode).toBe(200);
         const html = page.body;
-        expect(vehicleIdsOf(html)).toEqual([bike, retired]);
+        expect(vehicleIdsOf(html)).toEqual([bike, retired].sort());
         expect(html).toContain('<h1>My vehicles</h1>');
         expect(html).toMatch(/<a href="\/vehicles\/mine" aria-current="page">My vehicles<\/a>/);
         expect(html).toContain('1 in service, 1 retired');

@@ -270,10 +270,12 @@ describeEachDatabase('profile pages', (t) => {
     const again = await login.postForm('/login', { username, password: TEST_PASSWORD, _csrf: await formTokenOf(login, '/login') });
     expect(again.statusCode).toBe(401);
 
-    // A session still open elsewhere is ended on its next visit to the profile.
+    // Every other session of the account ended with it, on the server: a copy of its cookie
+    // reads nothing, on the site or the API.
     const stale = await otherSession.get('/profile');
     expect(stale.statusCode).toBe(303);
-    expect(stale.headers.location).toBe('/login');
-    expect((await otherSession.get('/login')).body).toContain('That account no longer exists.');
+    expect(stale.headers.location).toBe('/login?next=%2Fprofile');
+    expect((await otherSession.get('/rides')).statusCode).toBe(303);
+    expect((await otherSession.get('/api/v1/rides')).statusCode).toBe(401);
   });
 });
