@@ -74,7 +74,7 @@ export class MemoryCounterStore implements CounterStore {
     return { count: counter.count, msLeft: counter.resetAt - now };
   }
 
-  async peek(key: string): Promise<Count> {
+  async peek(key: string, _limit?: Limit): Promise<Count> {
     const now = this.now();
     const counter = this.counters.get(key);
     if (!counter || counter.resetAt <= now) {
