@@ -18,6 +18,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { FastifyBaseLogger } from 'fastify';
 import { LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME, SIGN_UPS_PER_ADDRESS } from '../movr/rules.ts';
 import { AuthenticationError, DomainError } from '../movr/errors.ts';
+import { HashingBusyError } from '../movr/passwords.ts';
 import { TooManyRequestsError } from './errors.ts';
 
 export interface Limit {
@@ -160,9 +161,18 @@ function usernameKey(username: string): string {
   return `u:${username.trim().toLowerCase().slice(0, 200)}`;
 }
 
+/**
+ * Log-ins and sign-ups one client address may have in flight in this process: beyond, 503 busy
+ * at once, so that one address cannot fill the password-hashing queue (src/movr/passwords.ts)
+ * and keep everyone else's log-in waiting.
+ */
+export const MAX_IN_FLIGHT_PER_ADDRESS = 4;
+
 export class LoginLimiter {
   /** Log once per outage, not once per request. */
   private storeDown = false;
+  /** Log-ins and sign-ups running per address (this process only). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly shared: CounterStore | undefined,
@@ -224,11 +234,27 @@ export class LoginLimiter {
    */
   async logIn<T>(address: string, username: string, attempt: () => Promise<T>): Promise<T> {
     await this.beforeLogIn(address, username);
+    return this.oneOfFew(address, async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (error instanceof AuthenticationError) await this.failedLogIn(username);
+        throw error;
+      }
+    });
+  }
+
+  /** Runs work for an address, unless it has MAX_IN_FLIGHT_PER_ADDRESS running already (503 busy). */
+  private async oneOfFew<T>(address: string, work: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(address) ?? 0;
+    if (running >= MAX_IN_FLIGHT_PER_ADDRESS) throw new HashingBusyError();
+    this.inFlight.set(address, running + 1);
     try {
-      return await attempt();
-    } catch (error) {
-      if (error instanceof AuthenticationError) await this.failedLogIn(username);
-      throw error;
+      return await work();
+    } finally {
+      const left = (this.inFlight.get(address) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(address);
+      else this.inFlight.set(address, left);
     }
   }
 
@@ -242,14 +268,16 @@ export class LoginLimiter {
     const key = `s:${address}`;
     const used = await this.counted((store) => store.peek(key, limit));
     if (used.count >= limit.max) LoginLimiter.refuse(used, limit);
-    try {
-      const result = await attempt();
-      await this.counted((store) => store.increment(key, limit));
-      return result;
-    } catch (error) {
-      if (error instanceof DomainError && error.kind !== 'invalid') await this.counted((store) => store.increment(key, limit));
-      throw error;
-    }
+    return this.oneOfFew(address, async () => {
+      try {
+        const result = await attempt();
+        await this.counted((store) => store.increment(key, limit));
+        return result;
+      } catch (error) {
+        if (error instanceof DomainError && error.kind !== 'invalid') await this.counted((store) => store.increment(key, limit));
+        throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {

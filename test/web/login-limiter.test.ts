@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_FAILURES_PER_USERNAME, SIGN_UPS_PER_ADDRESS } from '../../src/movr/rules.ts';
 import { TooManyRequestsError } from '../../src/web/errors.ts';
-import { CountersFullError, LoginLimiter, MemoryCounterStore, openLoginLimiter } from '../../src/web/login-limiter.ts';
+import { CountersFullError, LoginLimiter, MAX_IN_FLIGHT_PER_ADDRESS, MemoryCounterStore, openLoginLimiter } from '../../src/web/login-limiter.ts';
 import { ApiClient, uniqueIp } from '../api/helpers.ts';
 import { buildTestApp } from '../support/app.ts';
 import { startMovr } from '../support/cli.ts';
@@ -126,8 +126,7 @@ describeEachDatabase('the log-in limiter through the site and the API', (t) => {
     for (let i = 0; i < 3; i++) {
       expect((await client.post('/api/v1/auth/register', { username: uniqueUsername(), password: 'password1234', name: 'X', city: 'rome' })).status).toBe(400);
     }
-    const made = await Promise.all(Array.from({ length: SIGN_UPS_PER_ADDRESS.max - 1 }, () => register()));
-    expect(made.map((response) => response.status)).toEqual(Array(SIGN_UPS_PER_ADDRESS.max - 1).fill(201));
+    for (let i = 0; i < SIGN_UPS_PER_ADDRESS.max - 1; i++) expect((await register()).status).toBe(201);
     const browser = new Browser(app);
     const form = await browser.request({
       method: 'POST',
@@ -212,5 +211,66 @@ describeWithRedis('two MovR processes on one Redis', () => {
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
     }
+  });
+});
+
+describeEachDatabase('bounded password hashing through the API and the site', (t) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp(t.db);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('64 clients spraying log-ins: some get 503 busy with Retry-After, none a 500; static files and pages answer meanwhile', async () => {
+    const spray = Promise.all(
+      Array.from({ length: 64 }, () =>
+        new ApiClient(app).post('/api/v1/auth/login', { username: uniqueUsername('spray'), password: 'Some-password-1234' }),
+      ),
+    );
+    const css = app.inject({ url: '/static/styles.css' });
+    const home = app.inject({ url: '/', headers: { accept: 'text/html' } });
+    const responses = await spray;
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.every((status) => status === 401 || status === 503)).toBe(true);
+    const busy = responses.filter((response) => response.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const response of busy) {
+      expect(response.body.error.code).toBe('busy');
+      expect(response.headers['retry-after']).toBe('1');
+    }
+    expect((await css).statusCode).toBe(200);
+    expect((await home).statusCode).toBe(200);
+    // The site's log-in form says so in a page.
+    const browser = new Browser(app);
+    const csrf = await formTokenOf(browser, '/login');
+    const flood = Array.from({ length: 40 }, () => new ApiClient(app).post('/api/v1/auth/login', { username: uniqueUsername(), password: 'Some-password-1234' }));
+    const page = await browser.request({
+      method: 'POST',
+      url: '/login',
+      remoteAddress: uniqueIp(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ username: uniqueUsername(), password: 'Some-password-1234', _csrf: csrf }).toString(),
+    });
+    await Promise.all(flood);
+    expect([401, 503]).toContain(page.statusCode);
+    if (page.statusCode === 503) {
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.headers['retry-after']).toBe('1');
+    }
+  });
+
+  it(`one address has at most ${MAX_IN_FLIGHT_PER_ADDRESS} log-ins in flight: its flood cannot fill the queue, a real user gets in`, async () => {
+    const user = await createUser(t.db);
+    const attacker = new ApiClient(app);
+    const flood = Promise.all(
+      Array.from({ length: 20 }, () => attacker.post('/api/v1/auth/login', { username: uniqueUsername(), password: 'Some-password-1234' })),
+    );
+    const real = await new ApiClient(app).post('/api/v1/auth/login', { username: user.username, password: TEST_PASSWORD });
+    const statuses = (await flood).map((response) => response.status);
+    expect(real.status).toBe(200);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(MAX_IN_FLIGHT_PER_ADDRESS);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(20 - MAX_IN_FLIGHT_PER_ADDRESS);
   });
 });
