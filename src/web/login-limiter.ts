@@ -38,6 +38,8 @@ export interface CounterStore {
   increment(key: string, limit: Limit): Promise<Count>;
   /** The key's counter, without counting. */
   peek(key: string, limit: Limit): Promise<Count>;
+  /** Takes back one point counted by increment (in the same window). */
+  giveBack(key: string, limit: Limit): Promise<Count>;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,14 @@ export class MemoryCounterStore implements CounterStore {
     return { count: counter.count, msLeft: counter.resetAt - now };
   }
 
+  async giveBack(key: string): Promise<Count> {
+    const now = this.now();
+    const counter = this.counters.get(key);
+    if (!counter || counter.resetAt <= now) return { count: 0, msLeft: 0 };
+    counter.count = Math.max(0, counter.count - 1);
+    return { count: counter.count, msLeft: counter.resetAt - now };
+  }
+
   /** Drops expired counters (a full pass, only when the table is full). */
   private sweep(now: number): void {
     for (const [key, counter] of this.counters) if (counter.resetAt <= now) this.counters.delete(key);
@@ -127,6 +137,10 @@ export class RedisCounterStore implements CounterStore {
 
   async increment(key: string, limit: Limit): Promise<Count> {
     return countOf(await this.limiter(limit).consume(key, 1));
+  }
+
+  async giveBack(key: string, limit: Limit): Promise<Count> {
+    return countOf(await this.limiter(limit).reward(key, 1));
   }
 
   async peek(key: string, limit: Limit): Promise<Count> {
@@ -259,25 +273,24 @@ export class LoginLimiter {
   }
 
   /**
-   * A sign-up under the per-address limit: refused (429) once the address has used its
-   * allowance; every attempt that got as far as hashing a password counts (an account made, or
-   * a username that was taken), a form refused for its fields does not.
+   * A sign-up under the per-address limit: each attempt takes one of the address's allowance
+   * before it runs (so that concurrent ones cannot overshoot) and is refused (429) beyond it; a
+   * form refused for its fields gives its point back. Accounts made and usernames found taken
+   * count: both cost a password hash.
    */
   async signUp<T>(address: string, attempt: () => Promise<T>): Promise<T> {
     const limit = this.limits.signUpsPerAddress;
     const key = `s:${address}`;
-    const used = await this.counted((store) => store.peek(key, limit));
-    if (used.count >= limit.max) LoginLimiter.refuse(used, limit);
-    return this.oneOfFew(address, async () => {
-      try {
-        const result = await attempt();
-        await this.counted((store) => store.increment(key, limit));
-        return result;
-      } catch (error) {
-        if (error instanceof DomainError && error.kind !== 'invalid') await this.counted((store) => store.increment(key, limit));
-        throw error;
-      }
-    });
+    const used = await this.counted((store) => store.increment(key, limit));
+    if (used.count > limit.max) LoginLimiter.refuse(used, limit);
+    try {
+      return await this.oneOfFew(address, attempt);
+    } catch (error) {
+      // Refused for its fields, or for being one too many at once: no password was hashed.
+      const hashed = !(error instanceof HashingBusyError) && !(error instanceof DomainError && error.kind === 'invalid');
+      if (!hashed) await this.counted((store) => store.giveBack(key, limit));
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
