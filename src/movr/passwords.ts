@@ -11,10 +11,14 @@ import { hash, verify } from '@node-rs/argon2';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { PASSWORD_MIN_SCORE } from './rules.ts';
 
-/** Hashes or verifications running at once (argon2 runs on libuv's thread pool, 4 threads by default). */
-export const HASHING_CONCURRENCY = 2;
-/** Hashes waiting for a turn; more are refused. About 32 × 25 ms of work at most: under half a second. */
-export const HASHING_QUEUE_LENGTH = 32;
+/**
+ * Hashes or verifications running at once in this process (argon2 runs on libuv's thread pool).
+ * One: a process then never spends more than one core on hashing, and keeps the event loop's
+ * core for pages; with MOVR_WORKERS workers, at most that many hashes run at once.
+ */
+export const HASHING_CONCURRENCY = 1;
+/** Hashes waiting for a turn; more are refused. About 16 × 25 ms of work: under half a second of waiting. */
+export const HASHING_QUEUE_LENGTH = 16;
 /** Seconds a refused log-in is told to wait. */
 export const HASHING_RETRY_AFTER_SECONDS = 1;
 

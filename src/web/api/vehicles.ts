@@ -69,10 +69,10 @@ export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['vehicles'],
         summary: 'Add a vehicle you own',
-        description: `Vehicles are registered in the owner’s home city; the colour is ${DEFAULT_VEHICLE_COLOR} unless given.`,
+        description: `Vehicles are registered in the owner’s home city; the colour is ${DEFAULT_VEHICLE_COLOR} unless given. An owner may have up to ${MAX_VEHICLES_PER_OWNER} vehicles in service (409 \`vehicle_limit_reached\`).`,
         security: SECURED,
         body: NewVehicleBody,
-        response: responses({ 201: VehicleEnvelope.describe('The new vehicle, available.') }, [401, 403, 404]),
+        response: responses({ 201: VehicleEnvelope.describe('The new vehicle, available.') }, [401, 403, 404, 409]),
       },
     },
     async (request, reply) => {
