@@ -70,7 +70,7 @@ describeBrowser('home page in Chromium', () => {
       beforeListen: (app) => {
         // Test only: log in without the login form (which the pages add later).
         app.get('/test/log-in', async (request, reply) => {
-          logIn(request, { id: owner, city: 'paris' });
+          await logIn(request, { id: owner, city: 'paris' });
           return reply.flash('success', 'Welcome back, Pierre.').redirect('/', 303);
         });
       },
