@@ -73,7 +73,7 @@ describeEachDatabase('migrations', (t) => {
         checked++;
       }
     }
-    expect(checked).toBe(69); // 38 workload columns, then ours: 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys
+    expect(checked).toBe(77); // 38 workload columns, then ours: 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys, 8 sessions
   });
 
   describe('constraints', () => {

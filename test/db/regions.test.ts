@@ -327,6 +327,7 @@ describeEachDatabase('geo-partitioning against a migrated database', (t) => {
     expect(rows.filter((r) => !r.is_primary && r.first_column !== 'city' && r.first_column !== 'vehicle_city').map((r) => r.index_name)).toEqual([
       'api_tokens_expires_at',
       'idempotency_keys_expires_at',
+      'sessions_expires_at',
       'user_credentials_username_key',
     ]);
   });

@@ -105,3 +105,13 @@ ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_
   END
 ) STORED;
 ALTER TABLE idempotency_keys SET LOCALITY REGIONAL BY ROW AS crdb_region;
+
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_region NOT VISIBLE NOT NULL AS (
+  CASE
+    WHEN city IN ('new york', 'boston', 'washington dc') THEN 'us-east1'
+    WHEN city IN ('san francisco', 'seattle', 'los angeles') THEN 'us-west1'
+    WHEN city IN ('amsterdam', 'paris', 'rome') THEN 'europe-west1'
+    ELSE 'us-east1'
+  END
+) STORED;
+ALTER TABLE sessions SET LOCALITY REGIONAL BY ROW AS crdb_region;
