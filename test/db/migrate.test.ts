@@ -18,6 +18,7 @@ const tables: PgTable[] = [
   schema.rideReceipts,
   schema.apiTokens,
   schema.idempotencyKeys,
+  schema.sessions,
 ];
 
 function dataTypeOf(sqlType: string): string {

@@ -165,6 +165,7 @@ describeEachDatabase('initWorkload', (t) => {
       ride_receipts: 0,
       api_tokens: 0,
       idempotency_keys: 0,
+      sessions: 0,
     };
     expect(await tableCounts(t.db)).toEqual(expected);
     expect(result.rows).toEqual(expected);
