@@ -57,6 +57,10 @@ const envSchema = z
         .optional(),
     ),
     MOVR_REDIS_PREFIX: z.preprocess(blankAsUndefined, z.string().trim().max(100).default('movr:')),
+    MOVR_PER_ADDRESS_LOGIN_LIMITS: z.preprocess(
+      blankAsUndefined,
+      z.enum(['0', '1'], { error: 'MOVR_PER_ADDRESS_LOGIN_LIMITS must be 0 or 1' }).default('1').transform((value) => value === '1'),
+    ),
     PORT: z.preprocess(blankAsUndefined, integer('PORT', 0, 65535).default(8080)),
     HOST: z.preprocess(blankAsUndefined, z.string().default('127.0.0.1')),
     // Checked against the region map in parseConfig.
@@ -186,6 +190,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** What MovR's keys in Redis start with (MOVR_REDIS_PREFIX), so that several MovR sites can share one Redis. */
   readonly redisPrefix: string;
+  /** MOVR_PER_ADDRESS_LOGIN_LIMITS=0 lifts the per-address log-in and sign-up limits (load tests through the API). */
+  readonly perAddressLoginLimits: boolean;
   /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
   readonly priceList: PriceList;
   /** Connecting to the database gives up after this long (MOVR_DB_CONNECT_TIMEOUT_MS). */
@@ -267,6 +273,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     apiRateLimitPerMinute: e.MOVR_API_RATE_LIMIT,
     redisUrl: e.MOVR_REDIS_URL,
     redisPrefix: e.MOVR_REDIS_PREFIX,
+    perAddressLoginLimits: e.MOVR_PER_ADDRESS_LOGIN_LIMITS,
     priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
     dbConnectTimeoutMs: e.MOVR_DB_CONNECT_TIMEOUT_MS,
     dbStatementTimeoutMs: e.MOVR_DB_STATEMENT_TIMEOUT_MS,

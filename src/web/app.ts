@@ -16,7 +16,7 @@ import type { Database } from '../db/connect.ts';
 import { FORM_RULES } from '../movr/rules.ts';
 import { apiPlugin } from './api/index.ts';
 import { errorsPlugin, handleClientError, handleFrameworkError } from './errors.ts';
-import { type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
+import { LOGIN_LIMITS, type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
 import { responseSerializerCompiler } from './serializers.ts';
 import { healthPlugin } from './health.ts';
 import { templateFormat } from './pages/format.ts';
@@ -109,7 +109,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   // The log-in and sign-up limits, shared through Redis when MOVR_REDIS_URL is set (login-limiter.ts).
-  const loginLimiter = await openLoginLimiter({ redisUrl: config.redisUrl, prefix: `${config.redisPrefix}limits`, log: app.log });
+  const loginLimiter = await openLoginLimiter({
+    redisUrl: config.redisUrl,
+    prefix: `${config.redisPrefix}limits`,
+    log: app.log,
+    limits: { ...LOGIN_LIMITS, perAddress: config.perAddressLoginLimits },
+  });
   app.decorate('loginLimiter', loginLimiter);
   app.addHook('onClose', async () => loginLimiter.close());
 

@@ -143,6 +143,25 @@ describeEachDatabase('the log-in limiter through the site and the API', (t) => {
   });
 });
 
+describeEachDatabase('MOVR_PER_ADDRESS_LOGIN_LIMITS=0', (t) => {
+  it('lifts the per-address limits for load tests, and keeps the per-username one', async () => {
+    const app = await buildTestApp(t.db, { env: { MOVR_PER_ADDRESS_LOGIN_LIMITS: '0' } });
+    try {
+      const client = new ApiClient(app);
+      const statuses = new Set<number>();
+      for (let i = 0; i < LOGIN_ATTEMPTS_PER_ADDRESS.max + 5; i++) {
+        statuses.add((await client.post('/api/v1/auth/login', { username: uniqueUsername(), password: 'Whatever-password-1' })).status);
+      }
+      expect([...statuses]).toEqual([401]);
+      const username = uniqueUsername();
+      for (let i = 0; i < LOGIN_FAILURES_PER_USERNAME.max; i++) await client.post('/api/v1/auth/login', { username, password: 'Whatever-password-1' });
+      expect((await client.post('/api/v1/auth/login', { username, password: 'Whatever-password-1' })).status).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('the log-in limiter while Redis is down', () => {
   it('starts, answers log-ins and still limits them (in this process), and never dies of it', async () => {
     const limiter = await openLoginLimiter({ redisUrl: 'redis://127.0.0.1:1', log: silent, connectTimeoutMs: 300, limits: { failuresPerUsername: LIMIT, attemptsPerAddress: { max: 100, windowSeconds: 60 }, signUpsPerAddress: LIMIT } });
