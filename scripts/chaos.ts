@@ -198,6 +198,7 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
       PORT: '0',
       LOG_LEVEL: 'warn',
       MOVR_API_RATE_LIMIT: '0',
+      MOVR_PER_ADDRESS_LOGIN_LIMITS: '0',
       MOVR_DB_CONNECT_TIMEOUT_MS: '1000',
       MOVR_DB_STATEMENT_TIMEOUT_MS: '2000',
     },

@@ -71,6 +71,7 @@ describePostgres('the server and its database [postgres]', () => {
       HOST: '127.0.0.1',
       PORT: '0',
       MOVR_API_RATE_LIMIT: '0',
+      MOVR_PER_ADDRESS_LOGIN_LIMITS: '0',
       MOVR_DB_CONNECT_TIMEOUT_MS: '1000',
       MOVR_DB_STATEMENT_TIMEOUT_MS: '2000',
       DATABASE_POOL_SIZE: '6',

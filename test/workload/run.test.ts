@@ -424,7 +424,7 @@ describe('runWorkload over HTTP, against an in-process server [pglite]', () => {
   beforeAll(async () => {
     database = await createTestDatabase('pglite');
     await initWorkload(database.db, { ...DEFAULT_INIT_OPTIONS, numVehicles: 60, drop: true, baseTime: BASE_TIME, demoPasswords: 'fixed' });
-    const config = testConfig({ HOST: '127.0.0.1', PORT: '0', MOVR_API_RATE_LIMIT: '0', SECRET_KEY: TEST_SECRET_KEY });
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0', MOVR_API_RATE_LIMIT: '0', MOVR_PER_ADDRESS_LOGIN_LIMITS: '0', SECRET_KEY: TEST_SECRET_KEY });
     server = await startServer({ config, db: database.db, logger: false });
   });
 
