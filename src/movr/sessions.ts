@@ -50,6 +50,9 @@ export function sessionId(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+/** Session look-ups made by this process (each one read of `sessions`): for tests and diagnostics. */
+export const sessionLookups = { count: 0 };
+
 /** Starts a session for the user; the token is for the cookie. */
 export async function createSession(db: Database, user: UserRef, client: SessionClient = {}, now = new Date()): Promise<NewSession> {
   const token = randomBytes(32).toString('base64url');
@@ -96,6 +99,7 @@ function sessionLookup(db: Queryable) {
  */
 export async function checkSession(db: Database, user: UserRef, token: string, now = new Date()): Promise<string | undefined> {
   const id = sessionId(token);
+  sessionLookups.count++;
   const [row] = await sessionLookup(db).execute({ city: user.city, userId: user.id, id });
   if (!row || row.expiresAt.getTime() <= now.getTime()) return undefined;
   if (now.getTime() - row.lastSeenAt.getTime() >= SESSION_TOUCH_INTERVAL_MS) {

@@ -3,7 +3,7 @@
 // profile lists the sessions and ends any of them; the session's row slides at most once a minute.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { SESSION_LIFETIME_MS, SESSION_TOUCH_INTERVAL_MS, sessionId } from '../../src/movr/sessions.ts';
+import { SESSION_LIFETIME_MS, SESSION_TOUCH_INTERVAL_MS, sessionId, sessionLookups } from '../../src/movr/sessions.ts';
 import { SESSION_COOKIE } from '../../src/web/plugins/sessions.ts';
 import { ApiClient } from '../api/helpers.ts';
 import { buildTestApp } from '../support/app.ts';
@@ -221,6 +221,24 @@ describeEachDatabase('server-side sessions', (t) => {
     // The server's expiry is the one that counts, whatever the cookie says.
     await t.db.execute('UPDATE sessions SET expires_at = $1 WHERE user_id = $2', [new Date(later - 1000).toISOString().replace('T', ' ').replace('Z', ''), user.id]);
     expect((await browser.get('/profile')).statusCode).toBe(303);
+  });
+
+  it('visitors and static files cost no session look-up; a logged-in page costs exactly one', async () => {
+    const visitor = new Browser(app);
+    await visitor.get('/login');
+    const before = sessionLookups.count;
+    for (const url of ['/cities/new%20york/vehicles', '/cities/new%20york/vehicles?type=bike', '/', '/static/styles.css']) {
+      expect((await visitor.get(url)).statusCode).toBe(200);
+    }
+    expect(sessionLookups.count).toBe(before);
+    const user = await createUser(t.db);
+    const browser = await loggedInBrowser(app, user.username ?? '');
+    const start = sessionLookups.count;
+    expect((await browser.get('/cities/new%20york/vehicles')).statusCode).toBe(200);
+    expect(sessionLookups.count).toBe(start + 1);
+    expect((await browser.get('/static/styles.css')).statusCode).toBe(200);
+    expect((await browser.get('/profile')).statusCode).toBe(200);
+    expect(sessionLookups.count).toBe(start + 2);
   });
 
   it('a forged token in a well-encrypted cookie is no session', async () => {
