@@ -297,7 +297,7 @@ async function prepareRow(row: RowName): Promise<PreparedRow> {
       const scripts = await startScripts(db!, work, bench, TOKEN_KEY, DEFAULT_PRICE_LIST);
       // MovR's pairs: the same pool, every client's i = 0 first, then i = 1, …
       const most = () => bench.depth * connections;
-      let movrPairs = Math.min(most(), Math.max(2000, seconds * 500));
+      let movrPairs = Math.min(most(), Math.max(4000, seconds * 1000));
       const requestsFor = async (count: number) => {
         const numbers = pairNumbers(connections, 0, Math.ceil(count / connections)).slice(0, count);
         const tokens = await bench.tokensFor(numbers);
@@ -318,8 +318,9 @@ async function prepareRow(row: RowName): Promise<PreparedRow> {
         movr: (s) => http(requests, true, s),
         reset: () => bench.reset(),
         afterRun: async (movr, pgbench) => {
-          // MovR's pool: twice what the last run's rate would use in a whole round.
-          const wanted = Math.min(most(), Math.ceil(movr.rate * seconds * 2));
+          // MovR's pool: four times what the last run's rate would use in a whole round (on a
+          // shared machine one round can run at two or three times the speed of the one before).
+          const wanted = Math.min(most(), Math.ceil(movr.rate * seconds * 4));
           if ((movr.repeated > 0 || wanted > movrPairs) && movrPairs < most()) {
             movrPairs = Math.max(wanted, Math.min(most(), movrPairs * 2));
             requests = await requestsFor(movrPairs);

@@ -9,6 +9,7 @@ import { verifyToken } from '../../src/movr/api-tokens.ts';
 import type { PriceList } from '../../src/movr/pricing.ts';
 import { endRide, findOpenRideRef, startRide } from '../../src/movr/rides.ts';
 import type { UserRef } from '../../src/movr/users.ts';
+import { checkSession, createSession } from '../../src/movr/sessions.ts';
 import { listVehicles } from '../../src/movr/vehicles.ts';
 import { type Statement, type Substitution, describeStatements, pgbenchCommands, record } from './capture.ts';
 import { BENCH_CITY, type BenchPairs, PAIR_STRIDE, riderExpression, tokenExpression, vehicleExpression } from './data.ts';
@@ -77,13 +78,19 @@ export async function listScripts(db: Database, dir: string, cities: readonly st
   };
 }
 
-/** `page`: GET /cities/new%20york/vehicles for a rider of new york: the list, and the rider's open ride. */
+/**
+ * `page`: GET /cities/new%20york/vehicles for a rider of new york: the session check, the list,
+ * and the rider's open ride. The session is one made for the recording (same statement, same
+ * primary-key read as the cookie's).
+ */
 export async function pageScripts(db: Database, dir: string, rider: UserRef): Promise<RowScripts> {
+  const session = await createSession(db, rider);
+  const check = await record(() => checkSession(db, rider, session.token));
   const list = await record(() => listVehicles(db, { city: rider.city }));
   const open = await record(() => findOpenRideRef(db, rider));
   const defines = new Map<string, string>();
-  const commands = pgbenchCommands([...list.statements, ...open.statements], () => undefined, defines);
-  const text = `-- GET /cities/${encodeURIComponent(rider.city)}/vehicles, logged in: listVehicles, findOpenRideRef\n${commands.join('\n')}\n`;
+  const commands = pgbenchCommands([...check.statements, ...list.statements, ...open.statements], () => undefined, defines);
+  const text = `-- GET /cities/${encodeURIComponent(rider.city)}/vehicles, logged in: checkSession, listVehicles, findOpenRideRef\n${commands.join('\n')}\n`;
   const file = write(dir, 'page.sql', text);
   return {
     files: [file],
@@ -91,13 +98,14 @@ export async function pageScripts(db: Database, dir: string, rider: UserRef): Pr
     shown: show(
       'page: GET /cities/new%20york/vehicles as a logged-in rider of new york',
       [
+        ['checkSession(db, rider, token)', check.statements],
         [`listVehicles(db, { city: '${rider.city}' })`, list.statements],
         ['findOpenRideRef(db, rider)', open.statements],
       ],
       [[file, text]],
       defines,
     ),
-    ...counts(list.statements, open.statements),
+    ...counts(check.statements, list.statements, open.statements),
   };
 }
 

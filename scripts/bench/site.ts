@@ -18,18 +18,32 @@ function csrfField(html: string): string {
   return value;
 }
 
+/**
+ * fetch, sent again after a 503 as its Retry-After asks (a loaded machine makes MovR shed load
+ * or find its hashing queue full: what a browser's user would do, a few times).
+ */
+async function patientFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, init);
+    if (response.status !== 503 || attempt === 10) return response;
+    await response.arrayBuffer();
+    const seconds = Number(response.headers.get('retry-after')) || 1;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+}
+
 /** A form page: its CSRF field and the session cookie it came with. */
 async function form(base: string, path: string): Promise<{ csrf: string; cookie: string }> {
-  const response = await fetch(`${base}${path}`, { redirect: 'manual' });
+  const response = await patientFetch(`${base}${path}`, { redirect: 'manual' });
   const html = await response.text();
-  if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${html.slice(0, 300)}`);
   const cookie = sessionCookie(response);
   if (!cookie) throw new Error(`GET ${path} set no ${SESSION_COOKIE} cookie`);
   return { csrf: csrfField(html), cookie };
 }
 
 async function post(base: string, path: string, cookie: string, fields: Record<string, string>): Promise<Response> {
-  return fetch(`${base}${path}`, {
+  return patientFetch(`${base}${path}`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: base },
