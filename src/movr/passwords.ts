@@ -107,6 +107,15 @@ function strengthEstimator(): Promise<ZxcvbnFactory> {
   return estimator;
 }
 
+/**
+ * Loads the estimator now rather than at the first sign-up. Loading blocks the event loop for
+ * about half a second (more on a busy machine), which load shedding may count as overload; a
+ * process that wants to pay it up front (the test suite, before it starts its apps) calls this.
+ */
+export async function warmUpPasswordStrength(): Promise<void> {
+  await strengthEstimator();
+}
+
 /** What the person knows about themselves that an attacker might try: username, name, city. */
 export interface PasswordContext {
   readonly username?: string | null | undefined;

@@ -245,10 +245,17 @@ describeEachDatabase(
         await owner.client.delete(cityPath('vehicles', 'los angeles', second.body.vehicle.id));
         const response = await owner.client.get('/api/v1/me/vehicles');
         expect(response.status).toBe(200);
-        expect(response.body.items.map((v: { id: string; status: string }) => [v.id, v.status])).toEqual([
+        // In id order, a page at a time.
+        const expected = [
           [first.body.vehicle.id, 'available'],
           [second.body.vehicle.id, 'retired'],
-        ]);
+        ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+        expect(response.body.items.map((v: { id: string; status: string }) => [v.id, v.status])).toEqual(expected);
+        expect(response.body.next_cursor).toBeNull();
+        const page = await owner.client.get('/api/v1/me/vehicles?limit=1');
+        expect(page.body.items.map((v: { id: string }) => v.id)).toEqual([expected[0]?.[0]]);
+        const rest = await owner.client.get(`/api/v1/me/vehicles?limit=1&cursor=${encodeURIComponent(page.body.next_cursor)}`);
+        expect(rest.body.items.map((v: { id: string }) => v.id)).toEqual([expected[1]?.[0]]);
         expect((await anonymous.get('/api/v1/me/vehicles')).status).toBe(401);
       });
     });
