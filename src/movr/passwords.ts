@@ -1,6 +1,7 @@
 // Passwords: hashing with argon2id (OWASP's recommended parameters are @node-rs/argon2's
 // defaults), bounded so that a flood of log-ins cannot take every core, and how strong a new
-// password is (zxcvbn-ts with its common and English dictionaries).
+// password is (zxcvbn-ts with its common and English dictionaries, in a thread of its own:
+// password-strength.ts).
 //
 // Bounded hashing: at most HASHING_CONCURRENCY hashes or verifications run at once, at most
 // HASHING_QUEUE_LENGTH more wait for a turn; anything beyond is refused at once with
@@ -8,7 +9,7 @@
 // amount of CPU and the queue never grows into seconds of latency. Pages and static files never
 // hash, so they are not slowed. See docs/decisions/0016-bounded-password-hashing.md.
 import { hash, verify } from '@node-rs/argon2';
-import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { estimateStrength } from './password-strength.ts';
 import { PASSWORD_MIN_SCORE } from './rules.ts';
 
 /**
@@ -84,38 +85,6 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 // ---- strength -----------------------------------------------------------------------------------
 
-let estimator: Promise<ZxcvbnFactory> | undefined;
-
-/**
- * zxcvbn with the common and English dictionaries, loaded on first use (sign-up or a password
- * change), never at start-up: they take about half a second and 13 MiB of heap (27 MiB once
- * built), which log-in, the pages and the CLI never need.
- */
-function strengthEstimator(): Promise<ZxcvbnFactory> {
-  estimator ??= (async () => {
-    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
-      import('@zxcvbn-ts/core'),
-      import('@zxcvbn-ts/language-common'),
-      import('@zxcvbn-ts/language-en'),
-    ]);
-    return new ZxcvbnFactory({
-      dictionary: { ...common.dictionary, ...en.dictionary },
-      graphs: common.adjacencyGraphs,
-      translations: en.translations,
-    });
-  })();
-  return estimator;
-}
-
-/**
- * Loads the estimator now rather than at the first sign-up. Loading blocks the event loop for
- * about half a second (more on a busy machine), which load shedding may count as overload; a
- * process that wants to pay it up front (the test suite, before it starts its apps) calls this.
- */
-export async function warmUpPasswordStrength(): Promise<void> {
-  await strengthEstimator();
-}
-
 /** What the person knows about themselves that an attacker might try: username, name, city. */
 export interface PasswordContext {
   readonly username?: string | null | undefined;
@@ -144,11 +113,10 @@ export async function passwordWeakness(password: string, context: PasswordContex
   // zxcvbn lowers the score of a password built on the username, but not always below the bar.
   const username = context.username?.trim().toLowerCase() ?? '';
   if (username.length >= 3 && password.toLowerCase().includes(username)) return 'Your password must not contain your username.';
-  const zxcvbn = await strengthEstimator();
-  const result = zxcvbn.check(password, userInputs(context));
+  const result = await estimateStrength(password, userInputs(context));
   if (result.score >= PASSWORD_MIN_SCORE) return undefined;
-  const why = result.feedback.warning ?? 'This password is easy to guess.';
-  const how = result.feedback.suggestions.length > 0 ? result.feedback.suggestions.join(' ') : 'Add more words that are less common.';
+  const why = result.warning ?? 'This password is easy to guess.';
+  const how = result.suggestions.length > 0 ? result.suggestions.join(' ') : 'Add more words that are less common.';
   return `That password is too easy to guess. ${withStop(why)} ${withStop(how)} A few unrelated words, or a longer phrase, work well.`;
 }
 
