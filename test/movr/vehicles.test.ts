@@ -79,6 +79,8 @@ describeEachDatabase('vehicles', (t) => {
         ownerId: owner.id,
         ownerName: 'Olive Owner',
         creationTime: now,
+        lat: null,
+        long: null,
       });
       const [row] = await t.db.orm.select().from(vehicles).where(eq(vehicles.id, vehicle.id));
       expect(row?.ext).toEqual({ color: 'red', brand: 'Fuji' });

@@ -1,6 +1,8 @@
 // GET /: the cities MovR serves, grouped by region, each with its number of vehicles.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { countVehiclesByCity } from '../../movr/vehicles.ts';
+import { cityCentre } from '../../region-map.ts';
+import { worldMapSvg } from '../maps/world-map.ts';
 import { cityLabel, cityVehiclesPath, regionLabel, vehicleCountLabel } from './format.ts';
 
 export interface HomeCity {
@@ -47,8 +49,21 @@ export const homePlugin: FastifyPluginAsyncZod = async (app) => {
     });
     const totalVehicles = regions.reduce((sum, region) => sum + region.vehicles, 0);
     const cityCount = regions.reduce((sum, region) => sum + region.cities.length, 0);
+    const worldMap = worldMapSvg(
+      regionMap.regions.map(({ region, cities }) => ({
+        region,
+        label: regionLabel(region),
+        cities: cities.map((city) => ({
+          label: cityLabel(city.name),
+          ...cityCentre(city),
+          href: cityVehiclesPath(city.name),
+          note: vehicleCountLabel(counts.get(city.name) ?? 0),
+        })),
+      })),
+    );
     return reply.page('home', {
       title: 'Cities',
+      worldMap,
       nav: 'cities',
       regions,
       homeRegion: config.region,
