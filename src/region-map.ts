@@ -19,7 +19,7 @@ export interface City {
   readonly long?: number;
   /**
    * The city's IANA time zone ('America/New_York'): pages show its times in it. Known for the
-   * nine default cities, given by MOVR_REGIONS_FILE for others, else 'UTC'.
+   * nine default cities, given by MOVR_REGIONS_FILE for others; without one, UTC.
    */
   readonly timeZone?: string;
 }
@@ -119,9 +119,6 @@ const KNOWN_CENTRES: ReadonlyMap<string, { lat: number; long: number }> = new Ma
   ['amsterdam', { lat: 52.3676, long: 4.9041 }],
   ['paris', { lat: 48.8566, long: 2.3522 }],
   ['rome', { lat: 41.9028, long: 12.4964 }],
-  ['chicago', { lat: 41.8781, long: -87.6298 }],
-  ['detroit', { lat: 42.3314, long: -83.0458 }],
-  ['minneapolis', { lat: 44.9778, long: -93.265 }],
 ]);
 
 /** Time zones of the cities MovR knows by name. */
@@ -135,15 +132,17 @@ const KNOWN_TIME_ZONES: ReadonlyMap<string, string> = new Map([
   ['amsterdam', 'Europe/Amsterdam'],
   ['paris', 'Europe/Paris'],
   ['rome', 'Europe/Rome'],
-  ['chicago', 'America/Chicago'],
-  ['detroit', 'America/Detroit'],
-  ['minneapolis', 'America/Chicago'],
 ]);
 
 function makeCity(name: string, region: RegionName, centre?: { lat: number; long: number }, timeZone?: string): City {
   const known = centre ?? KNOWN_CENTRES.get(name);
-  const zone = timeZone ?? KNOWN_TIME_ZONES.get(name) ?? 'UTC';
-  return Object.freeze(known ? { name, region, lat: known.lat, long: known.long, timeZone: zone } : { name, region, timeZone: zone });
+  const zone = timeZone ?? KNOWN_TIME_ZONES.get(name);
+  return Object.freeze({
+    name,
+    region,
+    ...(known ? { lat: known.lat, long: known.long } : {}),
+    ...(zone === undefined ? {} : { timeZone: zone }),
+  });
 }
 
 /** The nine cities and three regions of `cockroach workload init movr`. */

@@ -50,7 +50,7 @@ export const homePlugin: FastifyPluginAsyncZod = async (app) => {
     const totalVehicles = regions.reduce((sum, region) => sum + region.vehicles, 0);
     const cityCount = regions.reduce((sum, region) => sum + region.cities.length, 0);
     const worldMap = worldMapSvg(
-      regionMap.regions.map(({ region, cities }) => ({
+      regionMap.citiesByRegion(config.region).map(({ region, cities }) => ({
         region,
         label: regionLabel(region),
         cities: cities.map((city) => ({
