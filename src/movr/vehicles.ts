@@ -222,13 +222,21 @@ function nearStatement(variant: { type: boolean; box: boolean }): LeanStatement<
         } else {
           conditions.push(sql`${vehicles.lat} IS NOT NULL`, sql`${vehicles.long} IS NOT NULL`);
         }
-        return db
-          .select({ ...vehicleColumns, distance })
+        // The nearest ids first, from the index and the rows' positions alone; then only those
+        // rows are read in full and joined to their owners.
+        const nearest = db
+          .select({ city: vehicles.city, id: vehicles.id, distance: distance.as('distance') })
           .from(vehicles)
-          .leftJoin(users, and(eq(users.city, vehicles.city), eq(users.id, vehicles.ownerId)))
           .where(and(...conditions))
           .orderBy(distance, asc(vehicles.id))
-          .limit(placeholder('limit'));
+          .limit(placeholder('limit'))
+          .as('nearest');
+        return db
+          .select({ ...vehicleColumns, distance: nearest.distance })
+          .from(nearest)
+          .innerJoin(vehicles, and(eq(vehicles.city, nearest.city), eq(vehicles.id, nearest.id)))
+          .leftJoin(users, and(eq(users.city, vehicles.city), eq(users.id, vehicles.ownerId)))
+          .orderBy(nearest.distance, asc(vehicles.id));
       },
       (fields) => ({ ...vehicleFromText(fields), distanceM: Math.round(Number(fields[VEHICLE_FIELD_COUNT])) }),
     );

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { geoEqualEarth, geoPath } from 'd3-geo';
 import type { Feature, FeatureCollection, MultiPoint } from 'geojson';
+import type { GeoProjection } from 'd3-geo';
 import { feature } from 'topojson-client';
 import type { Topology } from 'topojson-specification';
 import { escapeXml, n } from './svg.ts';
@@ -37,39 +38,54 @@ function landOutlines(): FeatureCollection | Feature {
   return land;
 }
 
-const cache = new Map<string, string>();
-
-/** The map for these regions (cached: it changes only with the region map and the counts). */
-export function worldMapSvg(regions: readonly WorldMapRegion[], options: { width?: number; height?: number } = {}): string {
-  const key = JSON.stringify([regions, options]);
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  const svg = drawWorldMap(regions, options.width ?? 960, options.height ?? 420);
-  if (cache.size > 50) cache.clear();
-  cache.set(key, svg);
-  return svg;
+interface Backdrop {
+  readonly projection: GeoProjection;
+  /** The land outlines as an SVG path, cropped to the picture. */
+  readonly land: string;
 }
 
-function drawWorldMap(regions: readonly WorldMapRegion[], width: number, height: number): string {
+const backdrops = new Map<string, Backdrop>();
+
+/**
+ * The projection fitted to the cities' extent (widened so the coasts around them show) and the
+ * land drawn with it: the expensive part, computed once per set of city positions and size.
+ */
+function backdrop(points: readonly { lat: number; long: number }[], width: number, height: number): Backdrop {
+  const key = JSON.stringify([points.map((p) => [p.lat, p.long]), width, height]);
+  let found = backdrops.get(key);
+  if (!found) {
+    const lats = points.map((c) => c.lat);
+    const longs = points.map((c) => c.long);
+    const extent: MultiPoint = {
+      type: 'MultiPoint',
+      coordinates:
+        points.length === 0
+          ? [[-180, -60], [180, 75]]
+          : [
+              [Math.max(-180, Math.min(...longs) - 12), Math.max(-80, Math.min(...lats) - 12)],
+              [Math.min(180, Math.max(...longs) + 12), Math.min(85, Math.max(...lats) + 10)],
+            ],
+    };
+    const projection = geoEqualEarth().fitExtent([[MARGIN, MARGIN], [width - MARGIN, height - MARGIN]], extent);
+    projection.clipExtent([[0, 0], [width, height]]);
+    found = { projection, land: geoPath(projection).digits(1)(landOutlines()) ?? '' };
+    if (backdrops.size > 10) backdrops.clear();
+    backdrops.set(key, found);
+  }
+  return found;
+}
+
+const MARGIN = 16;
+export const WORLD_MAP_WIDTH = 960;
+export const WORLD_MAP_HEIGHT = 420;
+
+/** The map for these regions: the land once per set of cities, the marks on every call (cheap). */
+export function worldMapSvg(regions: readonly WorldMapRegion[], options: { width?: number; height?: number } = {}): string {
+  const width = options.width ?? WORLD_MAP_WIDTH;
+  const height = options.height ?? WORLD_MAP_HEIGHT;
   const cities = regions.flatMap((region, index) => region.cities.map((city) => ({ ...city, regionIndex: index })));
-  const lats = cities.map((c) => c.lat);
-  const longs = cities.map((c) => c.long);
-  // The cities' extent, widened so that the coasts around them show.
-  const extent: MultiPoint = {
-    type: 'MultiPoint',
-    coordinates:
-      cities.length === 0
-        ? [[-180, -60], [180, 75]]
-        : [
-            [Math.max(-180, Math.min(...longs) - 12), Math.max(-80, Math.min(...lats) - 12)],
-            [Math.min(180, Math.max(...longs) + 12), Math.min(85, Math.max(...lats) + 10)],
-          ],
-  };
-  const margin = 16;
-  const projection = geoEqualEarth().fitExtent([[margin, margin], [width - margin, height - margin]], extent);
-  projection.clipExtent([[0, 0], [width, height]]);
-  const path = geoPath(projection).digits(1);
-  const landPath = path(landOutlines()) ?? '';
+  const { projection, land: landPath } = backdrop(cities, width, height);
+  const margin = MARGIN;
   const title = `Map of the ${regions.length} regions and ${cities.length} cities MovR serves`;
   const description = regions.map((region) => `${region.label}: ${region.cities.map((c) => c.label).join(', ')}`).join('. ');
   const marks = cities

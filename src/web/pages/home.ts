@@ -24,6 +24,21 @@ export interface HomeRegion {
 
 export const homePlugin: FastifyPluginAsyncZod = async (app) => {
   const { config, db, regions: regionMap } = app;
+  const drawWorldMap = (counts: ReadonlyMap<string, number>) =>
+    worldMapSvg(
+      regionMap.citiesByRegion(config.region).map(({ region, cities }) => ({
+        region,
+        label: regionLabel(region),
+        cities: cities.map((city) => ({
+          label: cityLabel(city.name),
+          ...cityCentre(city),
+          href: cityVehiclesPath(city.name),
+          note: vehicleCountLabel(counts.get(city.name) ?? 0),
+        })),
+      })),
+    );
+  // The land outlines are projected once, now, rather than on the first visitor's request.
+  drawWorldMap(new Map());
   app.get('/', async (_request, reply) => {
     const counts = await countVehiclesByCity(db);
     const regions: HomeRegion[] = regionMap.citiesByRegion(config.region).map(({ region, cities }) => {
@@ -49,18 +64,7 @@ export const homePlugin: FastifyPluginAsyncZod = async (app) => {
     });
     const totalVehicles = regions.reduce((sum, region) => sum + region.vehicles, 0);
     const cityCount = regions.reduce((sum, region) => sum + region.cities.length, 0);
-    const worldMap = worldMapSvg(
-      regionMap.citiesByRegion(config.region).map(({ region, cities }) => ({
-        region,
-        label: regionLabel(region),
-        cities: cities.map((city) => ({
-          label: cityLabel(city.name),
-          ...cityCentre(city),
-          href: cityVehiclesPath(city.name),
-          note: vehicleCountLabel(counts.get(city.name) ?? 0),
-        })),
-      })),
-    );
+    const worldMap = drawWorldMap(counts);
     return reply.page('home', {
       title: 'Cities',
       worldMap,

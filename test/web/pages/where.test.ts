@@ -119,8 +119,8 @@ describeEachDatabase('pages: maps, near me, local time and money', (t) => {
   describe('the header', () => {
     it('says who is logged in', async () => {
       const browser = await loggedInBrowser(app, rider.username!, TEST_PASSWORD);
-      const html = (await browser.get('/')).body;
-      expect(html).toContain(`Logged in as <strong>${rider.username}</strong>`);
+      const html = (await browser.get('/rides')).body;
+      expect(html.slice(html.indexOf('site-nav'), html.indexOf('</nav>'))).toContain(`Logged in as <strong>${rider.username}</strong>`);
     });
   });
 });
