@@ -98,7 +98,7 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async addVehicle(owner: Rider, rng: RowRandom): Promise<void> {
-    await addVehicle(this.db, owner, vehicleValues(rng), { regions: this.regions });
+    await addVehicle(this.db, owner, { ...vehicleValues(rng), position: pointIn(this.regions, owner.city, rng) }, { regions: this.regions });
   }
 
   async startRide(rider: Rider, rng: RowRandom): Promise<RideHandle> {
