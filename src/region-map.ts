@@ -108,6 +108,14 @@ export function cityLabel(name: string): string {
     .join(' ');
 }
 
+/** Metres per degree of latitude (and of longitude at the equator), on the WGS 84 mean radius. */
+export const METRES_PER_DEGREE = 111_320;
+
+/** Metres per degree of longitude at a latitude (never quite 0, so that dividing by it is safe). */
+export function metresPerDegreeLong(lat: number): number {
+  return METRES_PER_DEGREE * Math.max(0.01, Math.cos((lat * Math.PI) / 180));
+}
+
 /** Centres of the cities MovR knows by name, whichever region a map puts them in. */
 const KNOWN_CENTRES: ReadonlyMap<string, { lat: number; long: number }> = new Map([
   ['new york', { lat: 40.7128, long: -74.006 }],

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textNumber, textTimestamp } from '../db/lean.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
+import { METRES_PER_DEGREE, metresPerDegreeLong } from '../region-map.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
 import {
@@ -183,8 +184,6 @@ export interface NearFilter {
   limit?: number | undefined;
 }
 
-/** Metres per degree of latitude (and of longitude at the equator). */
-const METRES_PER_DEGREE = 111_320;
 
 /**
  * The half-widths of the boxes searched, in metres, smallest first; after the last, the whole
@@ -253,11 +252,11 @@ function nearStatement(variant: { type: boolean; box: boolean }): LeanStatement<
 export async function listVehiclesNear(db: Queryable, filter: NearFilter): Promise<NearbyVehicle[]> {
   const { lat, long } = parseInput(Point, { lat: filter.lat, long: filter.long });
   const limit = pageSize(filter.limit);
-  const metresPerDegreeLong = METRES_PER_DEGREE * Math.max(0.01, Math.cos((lat * Math.PI) / 180));
-  const base = { city: filter.city, type: filter.type, lat, long, metresPerDegreeLong, limit };
+  const perDegreeLong = metresPerDegreeLong(lat);
+  const base = { city: filter.city, type: filter.type, lat, long, metresPerDegreeLong: perDegreeLong, limit };
   for (const radius of NEAR_SEARCH_RADII_M) {
     const dLat = radius / METRES_PER_DEGREE;
-    const dLong = radius / metresPerDegreeLong;
+    const dLong = radius / perDegreeLong;
     const rows = await leanRows(db, nearStatement({ type: Boolean(filter.type), box: true }), {
       ...base,
       latMin: lat - dLat,

@@ -22,7 +22,7 @@
 // (an Int32Array): a million rides need no more memory than a few vehicles' worth of bytes.
 import { BIKE_BRANDS, type VehicleColor, type VehicleStatus as AnyVehicleStatus, type VehicleType } from '../movr/rules.ts';
 import { maskCardNumber } from '../movr/users.ts';
-import { type City, type RegionMap, cityCentre } from '../region-map.ts';
+import { type City, METRES_PER_DEGREE, type RegionMap, cityCentre, metresPerDegreeLong } from '../region-map.ts';
 import { RowRandom, hashString } from './random.ts';
 import {
   FIRST_NAMES,
@@ -92,10 +92,9 @@ export const VEHICLE_SPREAD_M = 3_000;
 export function pointAround(rng: RowRandom, centre: { lat: number; long: number }, radius: number): { lat: number; long: number } {
   const distance = radius * Math.sqrt(rng.float());
   const angle = rng.float() * 2 * Math.PI;
-  const metresPerDegreeLong = 111_320 * Math.cos((centre.lat * Math.PI) / 180);
   return {
-    lat: round6(centre.lat + (distance * Math.sin(angle)) / 111_320),
-    long: round6(centre.long + (distance * Math.cos(angle)) / metresPerDegreeLong),
+    lat: round6(centre.lat + (distance * Math.sin(angle)) / METRES_PER_DEGREE),
+    long: round6(centre.long + (distance * Math.cos(angle)) / metresPerDegreeLong(centre.lat)),
   };
 }
 

@@ -1,18 +1,10 @@
-// What the maps share: escaping text for SVG, rounding coordinates, the local projection of a
-// city (metres east and north of a centre) and a scale bar of a round length.
+// What the maps share: the local projection of a city (metres east and north of a centre) and a scale bar of a round length.
 
-/** Text or an attribute value, escaped for SVG (the same rules as HTML). */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+// Escaping and attribute numbers are the charts' (src/charts/svg.ts): one rule for every SVG MovR draws.
+export { escapeXml, num as n } from '../../charts/svg.ts';
+import { num as n } from '../../charts/svg.ts';
 
-/** A coordinate in the SVG's user units, to a tenth. */
-export function n(value: number): string {
-  return String(Math.round(value * 10) / 10);
-}
-
-/** Metres per degree of latitude (and of longitude at the equator). */
-const METRES_PER_DEGREE = 111_320;
+import { METRES_PER_DEGREE, metresPerDegreeLong } from '../../region-map.ts';
 
 export interface LatLong {
   readonly lat: number;
@@ -22,7 +14,7 @@ export interface LatLong {
 /** Metres east (x) and north (y) of the centre: an equirectangular projection, true at city scale. */
 export function metresFrom(centre: LatLong, point: LatLong): { x: number; y: number } {
   return {
-    x: (point.long - centre.long) * METRES_PER_DEGREE * Math.cos((centre.lat * Math.PI) / 180),
+    x: (point.long - centre.long) * metresPerDegreeLong(centre.lat),
     y: (point.lat - centre.lat) * METRES_PER_DEGREE,
   };
 }
