@@ -106,6 +106,23 @@ describeEachDatabase('pages: maps, near me, local time and money', (t) => {
     });
   });
 
+  describe('adding a vehicle', () => {
+    it('takes an optional position, checked with every other field in one round', async () => {
+      const owner = await logInAs(app, rider);
+      const refused = await owner.browser.postForm('/vehicles/new', { _csrf: owner.csrf, type: '', color: 'red', location: 'Quai 1', lat: '48,85', long: '' });
+      expect(refused.statusCode).toBe(400);
+      expect(fieldErrorOf(refused.body, 'type')).toBeDefined();
+      expect(fieldErrorOf(refused.body, 'lat')).toBe('Enter the latitude as a number of degrees between -90 and 90, e.g. 48.8566.');
+      expect(fieldErrorOf(refused.body, 'long')).toBe('Enter the longitude.');
+      const added = await owner.browser.postForm('/vehicles/new', { _csrf: owner.csrf, type: 'bike', color: 'red', location: 'Quai 1', lat: '48.8601', long: '2.3401' });
+      expect(added.statusCode).toBe(303);
+      const [row] = await t.db.execute("SELECT lat, long FROM vehicles WHERE city = 'paris' AND current_location = 'Quai 1'");
+      expect([Number(row?.lat), Number(row?.long)]).toEqual([48.8601, 2.3401]);
+      const bare = await owner.browser.postForm('/vehicles/new', { _csrf: owner.csrf, type: 'bike', color: 'red', location: 'Quai 2', lat: '', long: '' });
+      expect(bare.statusCode).toBe(303);
+    });
+  });
+
   describe('the home page', () => {
     it('shows the regions and cities on a world map drawn from Natural Earth outlines', async () => {
       const html = (await app.inject({ url: '/' })).body;
