@@ -288,6 +288,11 @@ describe('movr serve on the embedded database', () => {
       const html = await page.text();
       for (const city of ['new york', 'san francisco', 'paris']) expect(html).toContain(city);
       expect((await fetch(new URL('/readyz', first.url))).status).toBe(200);
+      // While the server holds the database, the accounts its first start created are listed.
+      const whileServing = await runMovr(['demo-accounts'], { env: { MOVR_HOME: home } });
+      expect(whileServing.code).toBe(0);
+      expect(whileServing.stdout).toContain('which a running server holds');
+      for (const line of first.output().split('\n').filter((l) => l.startsWith('  demo-'))) expect(whileServing.stdout).toContain(line);
     } finally {
       expect(await first.stop('SIGTERM')).toBe(0);
     }
