@@ -13,7 +13,7 @@ import {
   regionMapFromJson,
 } from './region-map.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, type OpenOptions } from './db/connect.ts';
-import { type PriceList, priceListOverrideSchema, priceListWith } from './movr/pricing.ts';
+import { type PriceLists, priceListOverrideSchema, priceListsWith } from './movr/pricing.ts';
 
 /** JSON API requests per minute per client address, unless MOVR_API_RATE_LIMIT says otherwise. */
 export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 600;
@@ -193,7 +193,8 @@ export interface Config {
   /** MOVR_PER_ADDRESS_LOGIN_LIMITS=0 lifts the per-address log-in and sign-up limits (load tests through the API). */
   readonly perAddressLoginLimits: boolean;
   /** Ride prices: the defaults of src/movr/pricing.ts with MOVR_PRICE_LIST's changes. */
-  readonly priceList: PriceList;
+  /** Ride prices per currency (MOVR_PRICE_LIST over the defaults). */
+  readonly priceLists: PriceLists;
   /** Connecting to the database gives up after this long (MOVR_DB_CONNECT_TIMEOUT_MS). */
   readonly dbConnectTimeoutMs: number;
   /** Statements are cancelled after this long, 0 = never (MOVR_DB_STATEMENT_TIMEOUT_MS). */
@@ -274,7 +275,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.MOVR_REDIS_URL,
     redisPrefix: e.MOVR_REDIS_PREFIX,
     perAddressLoginLimits: e.MOVR_PER_ADDRESS_LOGIN_LIMITS,
-    priceList: priceListWith(e.MOVR_PRICE_LIST ?? {}),
+    priceLists: priceListsWith(e.MOVR_PRICE_LIST ?? {}),
     dbConnectTimeoutMs: e.MOVR_DB_CONNECT_TIMEOUT_MS,
     dbStatementTimeoutMs: e.MOVR_DB_STATEMENT_TIMEOUT_MS,
     injectRetryErrors: e.MOVR_INJECT_RETRY_ERRORS,

@@ -17,11 +17,41 @@ export interface City {
    */
   readonly lat?: number;
   readonly long?: number;
+  /**
+   * The city's IANA time zone ('America/New_York'): pages show its times in it. Known for the
+   * nine default cities, given by MOVR_REGIONS_FILE for others; without one, UTC.
+   */
+  readonly timeZone?: string;
 }
+
+/** ISO 4217 currencies MovR charges in; each region charges in one (see currencyOfRegion). */
+export const CURRENCIES = ['USD', 'EUR'] as const;
+export type Currency = (typeof CURRENCIES)[number];
 
 export interface RegionWithCities {
   readonly region: RegionName;
+  /** What rides in the region's cities are charged in. */
+  readonly currency: Currency;
   readonly cities: readonly City[];
+}
+
+/** The currency of a region without one configured: EUR for europe-… regions, else USD. */
+export function currencyOfRegion(region: RegionName): Currency {
+  return region.startsWith('europe-') || region.startsWith('eu-') ? 'EUR' : 'USD';
+}
+
+export function isCurrency(value: unknown): value is Currency {
+  return (CURRENCIES as readonly unknown[]).includes(value);
+}
+
+/** Whether the runtime knows the IANA time zone. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Regions in order (the first is the primary region), each with its cities in order. */
@@ -32,12 +62,18 @@ export class RegionMap {
   /** The regions, primary region first. */
   readonly regionNames: readonly RegionName[];
   readonly #byName: ReadonlyMap<string, City>;
+  readonly #currencyOf: ReadonlyMap<string, Currency>;
 
-  constructor(regions: readonly RegionWithCities[]) {
-    this.regions = Object.freeze(regions.map(({ region, cities }) => Object.freeze({ region, cities: Object.freeze([...cities]) })));
+  constructor(regions: readonly (Omit<RegionWithCities, 'currency'> & { currency?: Currency })[]) {
+    this.regions = Object.freeze(
+      regions.map(({ region, currency, cities }) =>
+        Object.freeze({ region, currency: currency ?? currencyOfRegion(region), cities: Object.freeze([...cities]) }),
+      ),
+    );
     this.cities = Object.freeze(this.regions.flatMap((region) => region.cities));
     this.regionNames = Object.freeze(this.regions.map((region) => region.region));
     this.#byName = new Map(this.cities.map((city) => [city.name, city]));
+    this.#currencyOf = new Map(this.regions.flatMap(({ currency, cities }) => cities.map((city) => [city.name, currency] as const)));
     Object.freeze(this);
   }
 
@@ -45,10 +81,20 @@ export class RegionMap {
     return this.#byName.get(name);
   }
 
+  /** What rides in the city are charged in: its region's currency (USD for a city the map does not know). */
+  currencyOf(cityName: string): Currency {
+    return this.#currencyOf.get(cityName) ?? 'USD';
+  }
+
+  /** The city's time zone ('UTC' for a city the map does not know). */
+  timeZoneOf(cityName: string): string {
+    return this.#byName.get(cityName)?.timeZone ?? 'UTC';
+  }
+
   /** The regions with their cities; the given home region (an instance's MOVR_REGION) comes first. */
   citiesByRegion(homeRegion?: RegionName): RegionWithCities[] {
     const regions = [...this.regions].sort((a, b) => Number(b.region === homeRegion) - Number(a.region === homeRegion));
-    return regions.map(({ region, cities }) => ({ region, cities }));
+    return regions.map(({ region, currency, cities }) => ({ region, currency, cities }));
   }
 }
 
@@ -60,6 +106,14 @@ export function cityLabel(name: string): string {
     .split(' ')
     .map((word) => (UPPER_CASE_WORDS.has(word) ? word.toUpperCase() : word.charAt(0).toUpperCase() + word.slice(1)))
     .join(' ');
+}
+
+/** Metres per degree of latitude (and of longitude at the equator), on the WGS 84 mean radius. */
+export const METRES_PER_DEGREE = 111_320;
+
+/** Metres per degree of longitude at a latitude (never quite 0, so that dividing by it is safe). */
+export function metresPerDegreeLong(lat: number): number {
+  return METRES_PER_DEGREE * Math.max(0.01, Math.cos((lat * Math.PI) / 180));
 }
 
 /** Centres of the cities MovR knows by name, whichever region a map puts them in. */
@@ -75,9 +129,28 @@ const KNOWN_CENTRES: ReadonlyMap<string, { lat: number; long: number }> = new Ma
   ['rome', { lat: 41.9028, long: 12.4964 }],
 ]);
 
-function makeCity(name: string, region: RegionName, centre?: { lat: number; long: number }): City {
+/** Time zones of the cities MovR knows by name. */
+const KNOWN_TIME_ZONES: ReadonlyMap<string, string> = new Map([
+  ['new york', 'America/New_York'],
+  ['boston', 'America/New_York'],
+  ['washington dc', 'America/New_York'],
+  ['san francisco', 'America/Los_Angeles'],
+  ['seattle', 'America/Los_Angeles'],
+  ['los angeles', 'America/Los_Angeles'],
+  ['amsterdam', 'Europe/Amsterdam'],
+  ['paris', 'Europe/Paris'],
+  ['rome', 'Europe/Rome'],
+]);
+
+function makeCity(name: string, region: RegionName, centre?: { lat: number; long: number }, timeZone?: string): City {
   const known = centre ?? KNOWN_CENTRES.get(name);
-  return Object.freeze(known ? { name, region, lat: known.lat, long: known.long } : { name, region });
+  const zone = timeZone ?? KNOWN_TIME_ZONES.get(name);
+  return Object.freeze({
+    name,
+    region,
+    ...(known ? { lat: known.lat, long: known.long } : {}),
+    ...(zone === undefined ? {} : { timeZone: zone }),
+  });
 }
 
 /** The nine cities and three regions of `cockroach workload init movr`. */
@@ -117,7 +190,7 @@ function fnv1a(text: string): number {
 // ---- building a map from configuration ------------------------------------------------------
 
 /** A city as configuration gives it: a name, optionally with its centre. */
-export type CityInput = string | { readonly name: string; readonly lat?: number; readonly long?: number };
+export type CityInput = string | { readonly name: string; readonly lat?: number; readonly long?: number; readonly timeZone?: string };
 
 export interface RegionMapResult {
   /** The map, when there were no problems. */
@@ -136,12 +209,19 @@ export const REGION_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
  * name, a region listed twice, a region without cities, a blank city name, a city listed twice
  * in a region or in two regions, bad coordinates.
  */
-export function buildRegionMap(entries: readonly (readonly [string, readonly CityInput[]])[]): RegionMapResult {
+export function buildRegionMap(
+  entries: readonly (readonly [string, readonly CityInput[]])[],
+  currencies: Readonly<Record<string, unknown>> = {},
+): RegionMapResult {
   const problems: string[] = [];
   const regionNames: string[] = [];
   const seenRegions = new Set<string>();
   const regionOfCity = new Map<string, string>();
-  const built: RegionWithCities[] = [];
+  const built: (Omit<RegionWithCities, 'currency'> & { currency?: Currency })[] = [];
+  for (const [region, currency] of Object.entries(currencies)) {
+    if (!entries.some(([name]) => name.trim() === region)) problems.push(`a currency is given for ${region}, which is not a region of the map`);
+    if (!isCurrency(currency)) problems.push(`the currency of ${region} must be one of ${CURRENCIES.join(', ')}`);
+  }
   if (entries.length === 0) problems.push('no regions are given');
   for (const [rawRegion, inputs] of entries) {
     const region = rawRegion.trim();
@@ -184,9 +264,15 @@ export function buildRegionMap(entries: readonly (readonly [string, readonly Cit
           centre = { lat, long };
         }
       }
-      cities.push(makeCity(name, region, centre));
+      let timeZone: string | undefined;
+      if (typeof input !== 'string' && input.timeZone !== undefined) {
+        if (typeof input.timeZone === 'string' && isTimeZone(input.timeZone)) timeZone = input.timeZone;
+        else problems.push(`"${name}" has an unknown time zone ${JSON.stringify(input.timeZone)}: use an IANA name such as Europe/Paris`);
+      }
+      cities.push(makeCity(name, region, centre, timeZone));
     }
-    built.push({ region, cities });
+    const currency = currencies[region];
+    built.push(isCurrency(currency) ? { region, currency, cities } : { region, cities });
   }
   return problems.length > 0 ? { problems, regionNames } : { map: new RegionMap(built), problems, regionNames };
 }
@@ -223,7 +309,8 @@ export function parseRegionMap(text: string): RegionMapResult {
 
 /**
  * The JSON form (MOVR_REGIONS_FILE): `{"regions": {"us-east1": ["new york", ...], ...}}`; a
- * city may also be `{"name": "chicago", "lat": 41.8781, "long": -87.6298}`.
+ * city may also be `{"name": "chicago", "lat": 41.8781, "long": -87.6298, "timeZone": "America/Chicago"}`,
+ * and `"currencies": {"us-central1": "USD"}` sets a region's currency (default: see currencyOfRegion).
  */
 export function regionMapFromJson(value: unknown): RegionMapResult {
   const shape = 'must be an object like {"regions": {"us-east1": ["new york", "boston"], ...}}';
@@ -244,9 +331,10 @@ export function regionMapFromJson(value: unknown): RegionMapResult {
       if (typeof city === 'string') {
         inputs.push(city);
       } else if (typeof city === 'object' && city !== null && typeof (city as { name?: unknown }).name === 'string') {
-        const { name, lat, long } = city as { name: string; lat?: unknown; long?: unknown };
+        const { name, lat, long, timeZone } = city as { name: string; lat?: unknown; long?: unknown; timeZone?: unknown };
         inputs.push({
           name,
+          ...(timeZone === undefined ? {} : { timeZone: timeZone as string }),
           ...(lat === undefined ? {} : { lat: typeof lat === 'number' ? lat : Number.NaN }),
           ...(long === undefined ? {} : { long: typeof long === 'number' ? long : Number.NaN }),
         });
@@ -256,7 +344,11 @@ export function regionMapFromJson(value: unknown): RegionMapResult {
     }
     entries.push([region, inputs]);
   }
-  const result = buildRegionMap(entries);
+  const currencies = (value as { currencies?: unknown }).currencies ?? {};
+  if (typeof currencies !== 'object' || currencies === null || Array.isArray(currencies)) {
+    problems.push('"currencies" must be an object like {"europe-west1": "EUR"}');
+  }
+  const result = buildRegionMap(entries, problems.length > 0 ? {} : (currencies as Record<string, unknown>));
   return problems.length > 0
     ? { problems: [...problems, ...result.problems], regionNames: result.regionNames }
     : result;

@@ -13,7 +13,7 @@ const STACK_LINE = /^\s+at .+:\d+/m;
 /** Help text with its line breaks and column padding folded into single spaces. */
 const folded = (text: string) => text.replace(/\s+/g, ' ');
 
-const COMMANDS = ['serve', 'db migrate', 'db status', 'db regions', 'workload init', 'workload run', 'workload check'];
+const COMMANDS = ['serve', 'demo-accounts', 'db migrate', 'db status', 'db regions', 'workload init', 'workload run', 'workload check'];
 const init = DEFAULT_INIT_OPTIONS;
 const run = DEFAULT_RUN_OPTIONS;
 
@@ -21,6 +21,7 @@ const run = DEFAULT_RUN_OPTIONS;
 const HELP: [command: string, lists: string[]][] = [
   ['', ['--version', ...COMMANDS, 'help [options] [command...]', 'Exit codes: 0 done, 1 failed']],
   ['serve', ['-h, --help Show this help']],
+  ['demo-accounts', ['--db <url> Database (default: DATABASE_URL)']],
   ['db', ['migrate [options]', 'status [options]', 'regions [options]']],
   ['db migrate', ['--db <url> Database (default: DATABASE_URL)']],
   ['db status', ['--db <url> Database (default: DATABASE_URL)']],
@@ -287,9 +288,20 @@ describe('movr serve on the embedded database', () => {
       const html = await page.text();
       for (const city of ['new york', 'san francisco', 'paris']) expect(html).toContain(city);
       expect((await fetch(new URL('/readyz', first.url))).status).toBe(200);
+      // While the server holds the database, the accounts its first start created are listed.
+      const whileServing = await runMovr(['demo-accounts'], { env: { MOVR_HOME: home } });
+      expect(whileServing.code).toBe(0);
+      expect(whileServing.stdout).toContain('which a running server holds');
+      for (const line of first.output().split('\n').filter((l) => l.startsWith('  demo-'))) expect(whileServing.stdout).toContain(line);
     } finally {
       expect(await first.stop('SIGTERM')).toBe(0);
     }
+
+    // The demo accounts can be listed again, with their well-known passwords.
+    const listed = await runMovr(['demo-accounts'], { env: { MOVR_HOME: home } });
+    expect(listed.code).toBe(0);
+    for (const line of first.output().split('\n').filter((l) => l.startsWith('  demo-'))) expect(listed.stdout).toContain(line);
+    expect(listed.stdout).toMatch(/demo-paris \/ movr-demo-\w+-\w+ {2}\(.+, paris\)/);
 
     const second = await startMovr({ env: { MOVR_HOME: home } });
     try {

@@ -8,6 +8,7 @@ import { type CliContext, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, process
 import { dbMigrateCommand } from './db-migrate.ts';
 import { dbRegionsCommand } from './db-regions.ts';
 import { dbStatusCommand } from './db-status.ts';
+import { demoAccountsCommand } from './demo-accounts.ts';
 import { serveCommand } from './serve.ts';
 import { workloadCheckCommand } from './workload-check.ts';
 import { workloadInitCommand } from './workload-init.ts';
@@ -22,6 +23,7 @@ export function buildProgram(context: CliContext): Command {
       .helpCommand(false),
     [
       serveCommand(context),
+      demoAccountsCommand(context),
       withSubcommands(new Command('db').description('The database: schema migrations and geo-partitioning'), [
         dbMigrateCommand(context),
         dbStatusCommand(context),

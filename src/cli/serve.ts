@@ -1,15 +1,18 @@
 // `movr serve`: the web server. On the embedded database the first start creates, migrates and
 // fills the database; a server database must be migrated already.
-import { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { checkInstanceRegion } from '../db/instance-region.ts';
 import { migrate } from '../db/migrate.ts';
-import type { RegionMap } from '../region-map.ts';
 import { isClusterWorker, poolPerWorker, reportListening, runPrimary, workerId } from '../web/cluster.ts';
 import { type RunningServer, type StartServerOptions, startServer } from '../web/server.ts';
-import { DEFAULT_INIT_OPTIONS, MovrDataExistsError, initWorkload } from '../workload/init.ts';
-import { type CliContext, assertMigrated, currentHour, printDemoAccounts } from './common.ts';
+import { DEMO_INIT_OPTIONS, MovrDataExistsError, initWorkload } from '../workload/init.ts';
+import { type CliContext, assertMigrated, currentHour, printDemoAccounts, withDatabase } from './common.ts';
 
 export function serveCommand(context: CliContext): Command {
   return new Command('serve')
@@ -18,7 +21,42 @@ export function serveCommand(context: CliContext): Command {
       'Start the MovR web server. On the embedded database it creates and migrates the database and ' +
         'loads the demo data set on first run; SIGTERM or Ctrl-C shuts it down gracefully',
     )
-    .action(() => serve(context));
+    // Internal: the first start creates and fills the embedded database in a child process.
+    .addOption(new Option('--create-only').hideHelp())
+    .action((flags: { createOnly?: boolean }) => (flags.createOnly ? createOnly(context) : serve(context)));
+}
+
+/** The folder of a new embedded database at the configured URL, or undefined (a server, memory, an existing one). */
+function newEmbeddedFolder(databaseUrl: string): string | undefined {
+  if (!databaseUrl.startsWith('pglite:') || databaseUrl === 'pglite:memory') return undefined;
+  const folder = databaseUrl.slice('pglite:'.length);
+  return existsSync(path.join(folder, 'PG_VERSION')) ? undefined : folder;
+}
+
+/** `serve --create-only`: creates, migrates and fills the embedded database, then exits. */
+async function createOnly(context: CliContext): Promise<void> {
+  const config = context.config();
+  await withDatabase(context, undefined, async (db) => {
+    if (db.kind !== 'pglite') throw new Error('--create-only is for the embedded database');
+    await prepareEmbedded(context, db, config);
+  });
+}
+
+/**
+ * The first start on the embedded database: a child process creates and fills it and exits.
+ * Loading the data set grows PGlite's WebAssembly heap for good (it never shrinks, even once
+ * the instance is closed); the server then opens the database as a second start would, with
+ * the memory of a second start.
+ */
+function createInChildProcess(): Promise<void> {
+  const bin = fileURLToPath(new URL('../../bin/movr.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, bin, 'serve', '--create-only'], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`creating the embedded database failed (${signal ?? `exit code ${code}`}): see the message above`)),
+    );
+  });
 }
 
 async function serve(context: CliContext): Promise<void> {
@@ -31,10 +69,14 @@ async function serve(context: CliContext): Promise<void> {
     reportListening(server.url);
     return;
   }
+  if (newEmbeddedFolder(config.databaseUrl) !== undefined) await createInChildProcess();
   const db = await context.open();
   try {
-    if (db.kind === 'pglite') await prepareEmbedded(context, db, config.regionMap);
-    else await assertMigrated(db);
+    if (db.kind === 'pglite') {
+      await prepareEmbedded(context, db, config);
+    } else {
+      await assertMigrated(db);
+    }
   } catch (error) {
     await db.close();
     throw error;
@@ -54,11 +96,12 @@ async function serve(context: CliContext): Promise<void> {
 }
 
 /** Migrates the embedded database; on its first start, loads the data set with the demo accounts. */
-async function prepareEmbedded(context: CliContext, db: Database, regions: RegionMap): Promise<void> {
+async function prepareEmbedded(context: CliContext, db: Database, config: Config): Promise<boolean> {
   await migrate(db);
   const result = await initWorkload(db, {
-    ...DEFAULT_INIT_OPTIONS,
-    regions,
+    ...DEMO_INIT_OPTIONS,
+    regions: config.regionMap,
+    priceLists: config.priceLists,
     drop: false,
     baseTime: currentHour(),
     demoPasswords: 'fixed',
@@ -66,9 +109,11 @@ async function prepareEmbedded(context: CliContext, db: Database, regions: Regio
     if (error instanceof MovrDataExistsError) return undefined; // not the first start
     throw error;
   });
-  if (!result) return;
+  if (!result) return false;
   context.out(`Created the embedded database in ${db.displayUrl.slice('pglite:'.length)}\n`);
   printDemoAccounts(context, result);
+  context.out('List them again at any time with: npx movr demo-accounts\n');
+  return true;
 }
 
 /** Starts the server (it owns db from now on); a port in use is explained in one line. */

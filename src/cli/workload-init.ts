@@ -1,7 +1,7 @@
 // `movr workload init`: loads the MovR data set, with the CockroachDB movr workload's defaults.
 import { Command, Option } from 'commander';
 import { migrate } from '../db/migrate.ts';
-import { DEFAULT_INIT_OPTIONS, type InitOptions, type InitResult, initWorkload } from '../workload/init.ts';
+import { DEFAULT_INIT_OPTIONS, DEMO_INIT_OPTIONS, type InitOptions, type InitResult, initWorkload } from '../workload/init.ts';
 import { terminalProgress } from '../workload/progress.ts';
 import {
   type CliContext,
@@ -20,6 +20,21 @@ interface InitFlags extends Counts {
   db?: string;
   baseTime?: Date;
   drop?: boolean;
+  demo?: boolean;
+}
+
+/** With --demo, the demo set's counts where the flags were left at their defaults. */
+function demoFlags(flags: InitFlags, command: Command): InitFlags & Pick<InitOptions, 'minAvailablePerCity' | 'demoRidesPerAccount'> {
+  if (!flags.demo) return flags;
+  const counts = (['seed', 'numUsers', 'numVehicles', 'numRides', 'numHistories', 'numPromoCodes'] as const).filter(
+    (name) => command.getOptionValueSource(name) === 'default',
+  );
+  return {
+    ...flags,
+    ...Object.fromEntries(counts.map((name) => [name, DEMO_INIT_OPTIONS[name]])),
+    minAvailablePerCity: DEMO_INIT_OPTIONS.minAvailablePerCity,
+    demoRidesPerAccount: DEMO_INIT_OPTIONS.demoRidesPerAccount,
+  };
 }
 
 export function workloadInitCommand(context: CliContext): Command {
@@ -41,7 +56,12 @@ export function workloadInitCommand(context: CliContext): Command {
       new Option('--base-time <iso>', 'Time the data set is generated relative to (default: this hour)').argParser(isoDate),
     )
     .option('--drop', 'Replace any MovR data already in the database')
-    .action((flags: InitFlags) => workloadInit(context, flags));
+    .option(
+      '--demo',
+      `The richer demo set of the embedded first start: ${DEMO_INIT_OPTIONS.numUsers} users and ${DEMO_INIT_OPTIONS.numVehicles} vehicles unless given, ` +
+        `at least ${DEMO_INIT_OPTIONS.minAvailablePerCity} available vehicles per city, ${DEMO_INIT_OPTIONS.demoRidesPerAccount} ended rides per demo account`,
+    )
+    .action((flags: InitFlags, command: Command) => workloadInit(context, demoFlags(flags, command)));
 }
 
 function isoDate(value: string): Date {
@@ -51,7 +71,7 @@ function isoDate(value: string): Date {
 }
 
 function initOptions(flags: InitFlags, context: CliContext): Omit<InitOptions, 'demoPasswords'> {
-  const { db: _, baseTime, drop, ...counts } = flags;
+  const { db: _, baseTime, drop, demo: _demo, ...counts } = flags;
   return { ...counts, drop: drop === true, baseTime: baseTime ?? currentHour(), regions: context.config().regionMap };
 }
 

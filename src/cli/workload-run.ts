@@ -106,7 +106,7 @@ async function chooseTarget(context: CliContext, flags: RunFlags, options: RunOp
     await db.close();
     throw error;
   });
-  return { target: new DirectTarget(db, { regions: config.regionMap, priceList: config.priceList }), db };
+  return { target: new DirectTarget(db, { regions: config.regionMap, priceLists: config.priceLists }), db };
 }
 
 function httpTarget(url: string, options: RunOptions, regions: RegionMap): HttpTarget {

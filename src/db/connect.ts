@@ -169,6 +169,11 @@ function injecting<C extends { query: (...args: never[]) => unknown }>(client: C
   return wrapper;
 }
 
+/** The embedded database's folder is held by another live MovR process. */
+export class DatabaseInUseError extends Error {
+  override name = 'DatabaseInUseError';
+}
+
 async function openPglite(location: string, options: OpenOptions): Promise<Database> {
   // Loaded only here: a server on PostgreSQL or CockroachDB never holds the embedded database's code.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
@@ -391,7 +396,7 @@ function lockDirectory(dir: string): () => void {
     owner = undefined;
   }
   if (owner && owner !== process.pid && processIsAlive(owner)) {
-    throw new Error(`The embedded database in ${dir} is in use by another MovR process (pid ${owner}); stop it first`);
+    throw new DatabaseInUseError(`The embedded database in ${dir} is in use by another MovR process (pid ${owner}); stop it first`);
   }
   writeFileSync(lockFile, String(process.pid));
   return () => rmSync(lockFile, { force: true });

@@ -173,6 +173,11 @@ export function textTimestamp(text: string | null): Date | null {
   return new Date(/[Zz]|[+-]\d\d(:?\d\d)?$/.test(iso) ? iso : `${iso}Z`);
 }
 
+/** A FLOAT8 (or other number) column's text as a number. */
+export function textNumber(text: string | null): number | null {
+  return text === null ? null : Number(text);
+}
+
 /** A JSON or JSONB column's text as its value. */
 export function textJson<T>(text: string | null): T | null {
   return text === null ? null : (JSON.parse(text) as T);

@@ -47,10 +47,15 @@ export const vehicles = pgTable(
     status: varchar('status'),
     currentLocation: varchar('current_location'),
     ext: jsonb('ext').$type<Record<string, unknown>>(),
+    // MovR's addition: where the vehicle is parked (WGS 84 degrees); null when unknown.
+    lat: doublePrecision('lat'),
+    long: doublePrecision('long'),
   },
   (t) => [
     primaryKey({ name: 'vehicles_pkey', columns: [t.city, t.id] }),
     index('vehicles_auto_index_fk_city_ref_users').on(t.city, t.ownerId),
+    // "Near me": a bounding box on (lat, long) within a city, read from the index alone.
+    index('vehicles_city_lat_long').on(t.city, t.lat, t.long),
     foreignKey({ name: 'fk_city_ref_users', columns: [t.city, t.ownerId], foreignColumns: [users.city, users.id] }),
   ],
 );

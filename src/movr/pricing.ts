@@ -2,6 +2,7 @@
 // best promo code. Money is handled in whole cents; the database stores dollars with two decimals.
 import { z } from 'zod';
 import type { PromoRules } from '../db/schema.ts';
+import { CURRENCIES, type Currency } from '../region-map.ts';
 import { VEHICLE_TYPES, type VehicleType, isVehicleType } from './rules.ts';
 
 export interface Price {
@@ -13,20 +14,59 @@ export interface Price {
 
 export type PriceList = Readonly<Record<VehicleType, Price>>;
 
-/** The default price list (USD). Override it with MOVR_PRICE_LIST (see docs/pricing.md). */
+/** A price list per currency: rides are charged in their city's region's currency. */
+export type PriceLists = Readonly<Record<Currency, PriceList>>;
+
+/** The default price list in US dollars. Override it with MOVR_PRICE_LIST (see docs/pricing.md). */
 export const DEFAULT_PRICE_LIST: PriceList = Object.freeze({
   bike: { unlockCents: 100, perMinuteCents: 15 },
   scooter: { unlockCents: 100, perMinuteCents: 39 },
   skateboard: { unlockCents: 50, perMinuteCents: 10 },
 });
 
+/** The default price lists, one per currency (amounts in that currency's cents). */
+export const DEFAULT_PRICE_LISTS: PriceLists = Object.freeze({
+  USD: DEFAULT_PRICE_LIST,
+  EUR: Object.freeze({
+    bike: { unlockCents: 100, perMinuteCents: 14 },
+    scooter: { unlockCents: 100, perMinuteCents: 35 },
+    skateboard: { unlockCents: 50, perMinuteCents: 9 },
+  }),
+});
+
 const cents = z.number().int().min(0).max(100_000);
 const priceSchema = z.strictObject({ unlockCents: cents, perMinuteCents: cents });
-export const priceListOverrideSchema = z.partialRecord(z.enum(VEHICLE_TYPES), priceSchema);
+const typeOverrides = z.partialRecord(z.enum(VEHICLE_TYPES), priceSchema);
+/**
+ * MOVR_PRICE_LIST: prices by type (`{"scooter": {…}}`, the same amounts in every currency) or by
+ * currency (`{"EUR": {"scooter": {…}}}`).
+ */
+export const priceListOverrideSchema = z.union([typeOverrides, z.partialRecord(z.enum(CURRENCIES), typeOverrides)]);
 
-/** The default price list with the given types replaced. */
-export function priceListWith(overrides: z.infer<typeof priceListOverrideSchema>): PriceList {
+function isByCurrency(overrides: z.infer<typeof priceListOverrideSchema>): overrides is Partial<Record<Currency, z.infer<typeof typeOverrides>>> {
+  return Object.keys(overrides).some((key) => (CURRENCIES as readonly string[]).includes(key));
+}
+
+/** The default price list (USD) with the given types replaced. */
+export function priceListWith(overrides: z.infer<typeof typeOverrides>): PriceList {
   return Object.freeze({ ...DEFAULT_PRICE_LIST, ...overrides });
+}
+
+/** The default price lists with the given prices replaced (see priceListOverrideSchema). */
+export function priceListsWith(overrides: z.infer<typeof priceListOverrideSchema>): PriceLists {
+  const byCurrency = isByCurrency(overrides);
+  const lists = Object.fromEntries(
+    CURRENCIES.map((currency) => {
+      const changes = byCurrency ? (overrides as Partial<Record<Currency, z.infer<typeof typeOverrides>>>)[currency] : overrides;
+      return [currency, Object.freeze({ ...DEFAULT_PRICE_LISTS[currency], ...(changes as z.infer<typeof typeOverrides> | undefined) })];
+    }),
+  );
+  return Object.freeze(lists) as PriceLists;
+}
+
+/** The price of a vehicle type; an unknown type (data from elsewhere) costs what a scooter does. */
+export function priceOf(priceList: PriceList, type: string | null): Price {
+  return priceList[isVehicleType(type) ? type : 'scooter'];
 }
 
 /** Longest a ride is charged for: 24 hours. A vehicle kept longer is a support case, not a fare. */
@@ -55,7 +95,7 @@ export function chargedMinutes(start: Date, end: Date): number {
  * dearest type by default, rather than for free.
  */
 export function computeFare(priceList: PriceList, type: string | null, start: Date, end: Date, discountPercent = 0): Fare {
-  const price = priceList[isVehicleType(type) ? type : 'scooter'];
+  const price = priceOf(priceList, type);
   const minutes = chargedMinutes(start, end);
   const fareCents = price.unlockCents + price.perMinuteCents * minutes;
   const percent = Math.min(100, Math.max(0, discountPercent));

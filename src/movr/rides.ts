@@ -286,6 +286,20 @@ export async function countLocations(db: Queryable, ride: RideRef): Promise<numb
   return Number(row?.points ?? 0);
 }
 
+/**
+ * Where a ride went: every recorded point's position, oldest first (at most MAX_POINTS_PER_RIDE),
+ * for drawing its route. The caller has the ride already (getRide checked it is the rider's).
+ */
+export async function routeOf(db: Queryable, ride: RideRef): Promise<{ lat: number; long: number }[]> {
+  const rows = await executorOf(db)
+    .select({ lat: vehicleLocationHistories.lat, long: vehicleLocationHistories.long })
+    .from(vehicleLocationHistories)
+    .where(and(eq(vehicleLocationHistories.city, ride.city), eq(vehicleLocationHistories.rideId, ride.id)))
+    .orderBy(vehicleLocationHistories.timestamp)
+    .limit(MAX_POINTS_PER_RIDE);
+  return rows.flatMap((row) => (row.lat === null || row.long === null ? [] : [{ lat: row.lat, long: row.long }]));
+}
+
 /** The ride's location points, oldest first, a page at a time (keyset on the timestamp). */
 export async function listLocations(
   db: Queryable,
@@ -353,7 +367,11 @@ const owners = alias(users, 'owners');
 /** The ride ended and paid, its receipt, the promo code used, the vehicle back: one statement. */
 const END_RIDE: Statement = {
   name: 'movr_end_ride',
-  text: `WITH ended AS (
+  text: `WITH last_point AS (
+  SELECT lat, long FROM vehicle_location_histories
+  WHERE city = $1 AND ride_id = $2 AND lat IS NOT NULL AND long IS NOT NULL
+  ORDER BY "timestamp" DESC LIMIT 1
+), ended AS (
   UPDATE rides SET end_address = $3, end_time = $4, revenue = $5
   WHERE city = $1 AND id = $2 AND end_time IS NULL
   RETURNING id
@@ -367,7 +385,8 @@ const END_RIDE: Statement = {
   WHERE city = $1 AND user_id = $15 AND code = $11 AND EXISTS (SELECT 1 FROM ended)
   RETURNING code
 ), vehicle AS (
-  UPDATE vehicles SET status = $18, current_location = $3
+  UPDATE vehicles SET status = $18, current_location = $3,
+    lat = coalesce((SELECT lat FROM last_point), lat), long = coalesce((SELECT long FROM last_point), long)
   WHERE city = $16 AND id = $17 AND EXISTS (SELECT 1 FROM ended)
   RETURNING id
 )
@@ -378,7 +397,8 @@ SELECT (SELECT count(*) FROM ended) AS ended, (SELECT count(*) FROM receipt) AS 
 /**
  * Ends the rider's open ride at an address: computes the fare from the price list, applies the
  * rider's best valid promo code, stores the revenue and a receipt, and puts the vehicle back as
- * available where the ride ended (retired if its owner deleted their account during the ride).
+ * available where the ride ended (retired if its owner deleted their account during the ride): at
+ * the end address, and at the ride's last recorded point (or where it was, without points).
  * One transaction of one read and one write.
  */
 export async function endRide(

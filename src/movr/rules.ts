@@ -144,6 +144,25 @@ export const Point = z.object({ lat: Latitude, long: Longitude });
 
 const DEGREES = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
+/** A point written as `lat,long` in decimal degrees (the API's `near=`), e.g. `40.7128,-74.006`. */
+export const PointText = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const [lat = '', long = '', ...rest] = text.split(',').map((part) => part.trim());
+    if (rest.length > 0 || !DEGREES.test(lat) || !DEGREES.test(long)) {
+      ctx.addIssue({ code: 'custom', message: 'Write the point as latitude,longitude in decimal degrees, e.g. 40.7128,-74.006.' });
+      return z.NEVER;
+    }
+    const result = Point.safeParse({ lat: Number(lat), long: Number(long) });
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+      return z.NEVER;
+    }
+    return result.data;
+  })
+  .describe('A point as latitude,longitude in decimal degrees, e.g. 40.7128,-74.006.');
+
 /**
  * A coordinate typed into a form: text that must be a number of degrees, then the coordinate's
  * own rule. `example` is a value of that axis, e.g. New York's 40.7128 or -74.006.
@@ -154,7 +173,10 @@ export function coordinateText(axis: typeof Latitude | typeof Longitude, name: '
     .trim()
     .superRefine((text, ctx) => {
       if (text === '') ctx.addIssue({ code: 'custom', message: `Enter the ${name}.` });
-      else if (!DEGREES.test(text)) ctx.addIssue({ code: 'custom', message: `Enter the ${name} as a number of degrees, e.g. ${example}.` });
+      // The range is named with the format, so that one round of corrections is enough.
+      else if (!DEGREES.test(text)) {
+        ctx.addIssue({ code: 'custom', message: `Enter the ${name} as a number of degrees between ${axis.minValue} and ${axis.maxValue}, e.g. ${example}.` });
+      }
       else {
         const result = axis.safeParse(Number(text));
         if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });

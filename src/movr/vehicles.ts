@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
-import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textTimestamp } from '../db/lean.ts';
+import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textNumber, textTimestamp } from '../db/lean.ts';
 import { rides, users, vehicles } from '../db/schema.ts';
+import { METRES_PER_DEGREE, metresPerDegreeLong } from '../region-map.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
 import {
@@ -16,6 +17,7 @@ import {
   MAX_VEHICLES_PER_OWNER,
   type Page,
   ParkingSpot,
+  Point,
   RETIRED,
   VehicleColorSchema,
   VehicleTypeSchema,
@@ -39,6 +41,9 @@ export interface Vehicle {
   /** Null when the vehicle has no owner or the owner deleted their account. */
   readonly ownerName: string | null;
   readonly creationTime: Date | null;
+  /** Where the vehicle is parked (degrees); null when unknown (data from elsewhere). */
+  readonly lat: number | null;
+  readonly long: number | null;
 }
 
 export interface VehicleFilter {
@@ -65,6 +70,8 @@ const vehicleColumns = {
   ownerId: vehicles.ownerId,
   ownerName: users.name,
   creationTime: vehicles.creationTime,
+  lat: vehicles.lat,
+  long: vehicles.long,
 };
 
 type VehicleRow = {
@@ -85,6 +92,8 @@ function toVehicle(row: VehicleRow): Vehicle {
     ownerId: row.ownerId,
     ownerName: row.ownerName,
     creationTime: row.creationTime,
+    lat: row.lat,
+    long: row.long,
   };
 }
 
@@ -114,9 +123,12 @@ export async function listVehicles(db: Queryable, filter: VehicleFilter): Promis
   return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.id ?? null) : null };
 }
 
+/** How many text fields a vehicle row has (the columns of vehicleColumns). */
+const VEHICLE_FIELD_COUNT = Object.keys(vehicleColumns).length;
+
 /** A vehicle row's text fields, in the order of vehicleColumns, as a Vehicle. */
 function vehicleFromText(fields: TextRow): Vehicle {
-  const [id, city, type, status, currentLocation, ext, ownerId, ownerName, creationTime] = fields;
+  const [id, city, type, status, currentLocation, ext, ownerId, ownerName, creationTime, lat, long] = fields;
   const extension = textJson<Record<string, unknown>>(ext ?? null);
   return toVehicle({
     id: id!,
@@ -128,6 +140,8 @@ function vehicleFromText(fields: TextRow): Vehicle {
     ownerId: ownerId ?? null,
     ownerName: ownerName ?? null,
     creationTime: textTimestamp(creationTime ?? null),
+    lat: textNumber(lat ?? null),
+    long: textNumber(long ?? null),
   });
 }
 
@@ -153,6 +167,108 @@ function listStatement(variant: { type: boolean; status: boolean; cursor: boolea
     listStatements.set(name, statement);
   }
   return statement;
+}
+
+// ---- near me ----------------------------------------------------------------------------------
+
+/** A vehicle and how far it is from the point asked about, in metres. */
+export interface NearbyVehicle extends Vehicle {
+  readonly distanceM: number;
+}
+
+export interface NearFilter {
+  city: string;
+  lat: number;
+  long: number;
+  type?: string | undefined;
+  limit?: number | undefined;
+}
+
+
+/**
+ * The half-widths of the boxes searched, in metres, smallest first; after the last, the whole
+ * city. A box of half-width r holds every vehicle within r, so once it holds `limit` of them
+ * those are the nearest (docs/decisions/0020-near-me.md).
+ */
+export const NEAR_SEARCH_RADII_M: readonly number[] = [500, 2_000, 10_000, 50_000];
+
+/**
+ * The distance from (lat, long) in metres, as SQL: the equirectangular approximation, exact to
+ * well under 1% at the scale of a city (not across the antimeridian or at the poles).
+ */
+function distanceSql() {
+  return sql<string>`sqrt(power((${vehicles.lat} - ${placeholder('lat')}::float8) * ${METRES_PER_DEGREE}, 2) + power((${vehicles.long} - ${placeholder('long')}::float8) * ${placeholder('metresPerDegreeLong')}::float8, 2))`;
+}
+
+const nearStatements = new Map<string, LeanStatement<NearbyVehicle>>();
+
+function nearStatement(variant: { type: boolean; box: boolean }): LeanStatement<NearbyVehicle> {
+  const name = `movr_vehicles_near${variant.type ? '_type' : ''}${variant.box ? '_box' : ''}`;
+  let statement = nearStatements.get(name);
+  if (!statement) {
+    statement = leanStatement(
+      name,
+      (db) => {
+        const distance = distanceSql();
+        const conditions: (SQL | undefined)[] = [eq(vehicles.city, placeholder('city')), eq(vehicles.status, 'available')];
+        if (variant.type) conditions.push(eq(vehicles.type, placeholder('type')));
+        if (variant.box) {
+          // Both ranges on the (city, lat, long) index: lat bounds the scan, long filters it.
+          conditions.push(
+            sql`${vehicles.lat} BETWEEN ${placeholder('latMin')}::float8 AND ${placeholder('latMax')}::float8`,
+            sql`${vehicles.long} BETWEEN ${placeholder('longMin')}::float8 AND ${placeholder('longMax')}::float8`,
+          );
+        } else {
+          conditions.push(sql`${vehicles.lat} IS NOT NULL`, sql`${vehicles.long} IS NOT NULL`);
+        }
+        // The nearest ids first, from the index and the rows' positions alone; then only those
+        // rows are read in full and joined to their owners.
+        const nearest = db
+          .select({ city: vehicles.city, id: vehicles.id, distance: distance.as('distance') })
+          .from(vehicles)
+          .where(and(...conditions))
+          .orderBy(distance, asc(vehicles.id))
+          .limit(placeholder('limit'))
+          .as('nearest');
+        return db
+          .select({ ...vehicleColumns, distance: nearest.distance })
+          .from(nearest)
+          .innerJoin(vehicles, and(eq(vehicles.city, nearest.city), eq(vehicles.id, nearest.id)))
+          .leftJoin(users, and(eq(users.city, vehicles.city), eq(users.id, vehicles.ownerId)))
+          .orderBy(nearest.distance, asc(vehicles.id));
+      },
+      (fields) => ({ ...vehicleFromText(fields), distanceM: Math.round(Number(fields[VEHICLE_FIELD_COUNT])) }),
+    );
+    nearStatements.set(name, statement);
+  }
+  return statement;
+}
+
+/**
+ * A city's available vehicles nearest to a point first, with their distance: boxes of growing
+ * size around the point on the (city, lat, long) index, until one holds enough vehicles.
+ * Vehicles without a position are never listed.
+ */
+export async function listVehiclesNear(db: Queryable, filter: NearFilter): Promise<NearbyVehicle[]> {
+  const { lat, long } = parseInput(Point, { lat: filter.lat, long: filter.long });
+  const limit = pageSize(filter.limit);
+  const perDegreeLong = metresPerDegreeLong(lat);
+  const base = { city: filter.city, type: filter.type, lat, long, metresPerDegreeLong: perDegreeLong, limit };
+  for (const radius of NEAR_SEARCH_RADII_M) {
+    const dLat = radius / METRES_PER_DEGREE;
+    const dLong = radius / perDegreeLong;
+    const rows = await leanRows(db, nearStatement({ type: Boolean(filter.type), box: true }), {
+      ...base,
+      latMin: lat - dLat,
+      latMax: lat + dLat,
+      longMin: long - dLong,
+      longMax: long + dLong,
+    });
+    // Rows come nearest first: those within the radius are a prefix, and exactly the nearest.
+    const within = rows.filter((row) => row.distanceM < radius);
+    if (within.length >= limit) return within;
+  }
+  return leanRows(db, nearStatement({ type: Boolean(filter.type), box: false }), base);
 }
 
 /** How many vehicles the load generator's city read returns at most. */
@@ -231,6 +347,8 @@ export interface NewVehicle {
   color: string;
   brand?: string | null | undefined;
   location: string;
+  /** Where exactly it is parked, if known. */
+  position?: { lat: number; long: number } | null | undefined;
   /** Must be the owner's home city when given (see the note at the top). */
   city?: string | undefined;
 }
@@ -241,6 +359,7 @@ function newVehicleSchema(regions: Cities['regions'], owner: UserRef) {
     color: loose(VehicleColorSchema),
     brand: Brand.nullish(),
     location: ParkingSpot,
+    position: Point.nullish(),
     city: citySchema(regions).refine((city) => city === owner.city, `Vehicles are registered in your home city, ${owner.city}.`),
   });
 }
@@ -251,7 +370,7 @@ export async function addVehicle(
   input: NewVehicle,
   options: Cities & { now?: Date },
 ): Promise<Vehicle> {
-  const { type, color, brand, location, city } = parseInput(newVehicleSchema(options.regions, owner), {
+  const { type, color, brand, location, position, city } = parseInput(newVehicleSchema(options.regions, owner), {
     ...input,
     city: input.city ?? owner.city,
   });
@@ -272,6 +391,8 @@ export async function addVehicle(
       status: 'available',
       currentLocation: location,
       ext: brand ? { color, brand } : { color },
+      lat: position?.lat ?? null,
+      long: position?.long ?? null,
     });
   });
   return getVehicle(db, city, id);

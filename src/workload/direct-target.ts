@@ -9,7 +9,7 @@
 // wrap-around: the first row after a random UUID (or code), else the first row.
 import type { Database } from '../db/connect.ts';
 import type { RegionMap } from '../region-map.ts';
-import { DEFAULT_PRICE_LIST, type PriceList } from '../movr/pricing.ts';
+import { DEFAULT_PRICE_LISTS, type PriceLists } from '../movr/pricing.ts';
 import { addPromoCode, createPromoCode, listActivePromoCodes } from '../movr/promo-codes.ts';
 import { endRide, recordLocation, startRide } from '../movr/rides.ts';
 import { createUser } from '../movr/users.ts';
@@ -38,19 +38,19 @@ export class DirectTarget implements WorkloadTarget {
   readonly unsupported = new Map<WriteOperation, string>();
   private readonly read: (city: string) => Promise<number>;
   private readonly statement: string;
-  private readonly priceList: PriceList;
+  private readonly priceLists: PriceLists;
   private readonly regions: RegionMap;
   private retryBaseline: Record<string, number> = {};
 
   constructor(
     private readonly db: Database,
-    options: { regions: RegionMap; priceList?: PriceList },
+    options: { regions: RegionMap; priceLists?: PriceLists },
   ) {
     this.description = `${db.displayUrl} (${db.kind})`;
     const domainRead: CityVehiclesRead = prepareCityVehiclesRead(db.orm);
     this.statement = domainRead.sql;
     this.read = leanCountingRead(db, domainRead.sql) ?? domainRead;
-    this.priceList = options.priceList ?? DEFAULT_PRICE_LIST;
+    this.priceLists = options.priceLists ?? DEFAULT_PRICE_LISTS;
     this.regions = options.regions;
   }
 
@@ -98,7 +98,7 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async addVehicle(owner: Rider, rng: RowRandom): Promise<void> {
-    await addVehicle(this.db, owner, vehicleValues(rng), { regions: this.regions });
+    await addVehicle(this.db, owner, { ...vehicleValues(rng), position: pointIn(this.regions, owner.city, rng) }, { regions: this.regions });
   }
 
   async startRide(rider: Rider, rng: RowRandom): Promise<RideHandle> {
@@ -116,7 +116,7 @@ export class DirectTarget implements WorkloadTarget {
   }
 
   async endRide(rider: Rider, ride: RideHandle, rng: RowRandom): Promise<void> {
-    await endRide(this.db, rider, ride, streetAddress(rng), { priceList: this.priceList });
+    await endRide(this.db, rider, ride, streetAddress(rng), { priceList: this.priceLists[this.regions.currencyOf(ride.city)] });
   }
 
   markRetries(): void {

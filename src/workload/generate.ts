@@ -22,7 +22,7 @@
 // (an Int32Array): a million rides need no more memory than a few vehicles' worth of bytes.
 import { BIKE_BRANDS, type VehicleColor, type VehicleStatus as AnyVehicleStatus, type VehicleType } from '../movr/rules.ts';
 import { maskCardNumber } from '../movr/users.ts';
-import { type City, type RegionMap, cityCentre } from '../region-map.ts';
+import { type City, METRES_PER_DEGREE, type RegionMap, cityCentre, metresPerDegreeLong } from '../region-map.ts';
 import { RowRandom, hashString } from './random.ts';
 import {
   FIRST_NAMES,
@@ -45,6 +45,10 @@ export interface GenerateOptions {
   numPromoCodes: number;
   /** Generated timestamps are relative to this instant. */
   baseTime: Date;
+  /** The first this many vehicles of every city are available, whatever their draw (the demo: 5). */
+  minAvailablePerCity?: number;
+  /** Ended rides, with a route and a receipt, per demo account (the demo: 3). */
+  demoRidesPerAccount?: number;
 }
 
 export interface UserRow {
@@ -76,6 +80,22 @@ export interface VehicleRow {
   currentLocation: string;
   /** The ext JSONB value as JSON text: {"color": …} plus "brand" for bikes. */
   extJson: string;
+  /** Where it is parked: within VEHICLE_SPREAD_M of the city's centre. */
+  lat: number;
+  long: number;
+}
+
+/** How far from their city's centre generated vehicles are parked, at most, in metres. */
+export const VEHICLE_SPREAD_M = 3_000;
+
+/** A point at a distance of up to `radius` metres from a centre, uniform over the disc, drawn from rng. */
+export function pointAround(rng: RowRandom, centre: { lat: number; long: number }, radius: number): { lat: number; long: number } {
+  const distance = radius * Math.sqrt(rng.float());
+  const angle = rng.float() * 2 * Math.PI;
+  return {
+    lat: round6(centre.lat + (distance * Math.sin(angle)) / METRES_PER_DEGREE),
+    long: round6(centre.long + (distance * Math.cos(angle)) / metresPerDegreeLong(centre.lat)),
+  };
 }
 
 export interface RideRow {
@@ -144,6 +164,20 @@ export interface DemoUserRow extends UserRow {
   username: string;
 }
 
+/** An ended ride of a demo account, with its route (see MovrGenerator.demoRide). */
+export interface DemoRide {
+  id: string;
+  city: string;
+  riderId: string;
+  vehicleId: string;
+  vehicleType: VehicleType;
+  startAddress: string;
+  endAddress: string;
+  startTime: number;
+  endTime: number;
+  points: { timestampMicros: number; lat: number; long: number }[];
+}
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -155,6 +189,7 @@ const KEY_HISTORIES = hashString('vehicle_location_histories');
 const KEY_PROMO_CODES = hashString('promo_codes');
 const KEY_DEMO_USERS = hashString('demo_users');
 const KEY_DEMO_PASSWORDS = hashString('demo_passwords');
+const KEY_DEMO_RIDES = hashString('demo_rides');
 
 const STATUS_AVAILABLE = 0;
 const STATUS_IN_USE = 1;
@@ -241,8 +276,9 @@ export class MovrGenerator {
       const end = this.blockStart(c + 1, numVehicles);
       if (usersInCity > 0 && end > first) rideCities.push(c);
       let opened = 0;
+      const availableUntil = first + (options.minAvailablePerCity ?? 0);
       for (let j = first; j < end; j++) {
-        const drawn = this.rawStatus(j);
+        const drawn = j < availableUntil ? STATUS_AVAILABLE : this.rawStatus(j);
         if (drawn !== STATUS_IN_USE) {
           this.status[j] = drawn;
         } else if (opened < usersInCity && openVehicles.length < numRides) {
@@ -340,6 +376,9 @@ export class MovrGenerator {
     const owner = this.randomUserOf(rng, cityIndex);
     // Vehicles are older than every ride (rides start at most 30 days before the base time).
     const creationTime = this.base - rng.between(31 * DAY, 730 * DAY);
+    const currentLocation = streetAddress(rng);
+    // Drawn last, so every other value is what it was before vehicles had positions.
+    const { lat, long } = pointAround(rng, cityCentre(this.cityAt(cityIndex)), VEHICLE_SPREAD_M);
     return {
       id,
       city: this.cityAt(cityIndex).name,
@@ -347,8 +386,10 @@ export class MovrGenerator {
       ownerId: owner < 0 ? null : this.userId(owner),
       creationTime,
       status: STATUS_NAMES[this.status[index] as number] as VehicleStatus,
-      currentLocation: streetAddress(rng),
+      currentLocation,
       extJson,
+      lat,
+      long,
     };
   }
 
@@ -478,6 +519,48 @@ export class MovrGenerator {
   }
 
   // ---- demo accounts ---------------------------------------------------------------------
+
+  /**
+   * Demo account a's k-th ended ride (k days ago, 6 to 25 minutes long) on one of its city's
+   * vehicles, with a route of 6 to 12 points from near the vehicle's position; its receipt is
+   * worked out by the caller with the price list of the city's currency.
+   */
+  demoRide(account: number, k: number): DemoRide {
+    const demo = this.demoUser(account);
+    const key = account * 1000 + k;
+    const cityIndex = this.cities.findIndex((city) => city.name === demo.city);
+    const vehicleCount = this.blockSize(cityIndex, this.options.numVehicles);
+    if (cityIndex < 0 || vehicleCount === 0) throw new RangeError(`The demo account ${demo.username} has no vehicles in ${demo.city}`);
+    const pick = this.aux.reset(KEY_DEMO_RIDES, key).int(vehicleCount);
+    const vehicle = this.vehicle(this.blockStart(cityIndex, this.options.numVehicles) + pick); // uses this.rng
+    const rng = this.rng.reset(KEY_DEMO_RIDES, key);
+    const id = rng.uuid();
+    const start = this.base - (k + 1) * DAY + rng.between(0, 12 * HOUR);
+    const minutes = rng.between(6, 25);
+    const end = start + minutes * MINUTE - rng.between(1, 50) * 1000;
+    const count = rng.between(6, 12);
+    const heading = rng.float() * 2 * Math.PI;
+    const points: DemoRide['points'] = [];
+    let { lat, long } = { lat: vehicle.lat, long: vehicle.long };
+    for (let i = 0; i < count; i++) {
+      const turn = heading + (rng.float() - 0.5) * 1.2;
+      lat = round6(lat + 0.0009 * Math.sin(turn));
+      long = round6(long + 0.0012 * Math.cos(turn));
+      points.push({ timestampMicros: (start + Math.floor(((end - start) * (i + 1)) / (count + 1))) * 1000, lat, long });
+    }
+    return {
+      id,
+      city: demo.city,
+      riderId: demo.id,
+      vehicleId: vehicle.id,
+      vehicleType: vehicle.type,
+      startAddress: vehicle.currentLocation,
+      endAddress: streetAddress(rng),
+      startTime: start,
+      endTime: end,
+      points,
+    };
+  }
 
   demoUser(index: number): DemoUserRow {
     const account = this.demoAccounts[index];

@@ -159,7 +159,8 @@ export class HttpTarget implements WorkloadTarget {
       current_location: values.location,
     };
     if (values.brand) body.brand = values.brand;
-    await this.call('POST', `${API}/vehicles`, body, owner.token);
+    const { lat, long } = pointIn(this.regions, owner.city, rng);
+    await this.call('POST', `${API}/vehicles`, { ...body, lat, long }, owner.token);
   }
 
   async startRide(rider: Rider, rng: RowRandom): Promise<RideHandle> {

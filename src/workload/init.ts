@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { TABLE_NAMES_CHILDREN_FIRST } from '../db/schema.ts';
 import { hashPassword } from '../movr/passwords.ts';
+import { DEFAULT_PRICE_LISTS, type PriceLists, centsToDecimal, computeFare } from '../movr/pricing.ts';
 import { DEFAULT_REGION_MAP } from '../region-map.ts';
 import { type GenerateOptions, MovrGenerator, fixedDemoPassword } from './generate.ts';
 
@@ -28,6 +29,8 @@ export interface InitOptions extends GenerateOptions {
   batchSize?: number;
   /** INSERT statements in flight at once (default 1 on PGlite, 2 on a server). */
   concurrency?: number;
+  /** What the demo accounts' rides cost (default: the default price lists). */
+  priceLists?: PriceLists;
 }
 
 /** The defaults of `cockroach workload init movr`, its nine cities included. */
@@ -40,6 +43,20 @@ export const DEFAULT_INIT_OPTIONS: Omit<InitOptions, 'baseTime' | 'demoPasswords
   numHistories: 1000,
   numPromoCodes: 1000,
   drop: false,
+});
+
+/**
+ * The demo set of the embedded database's first start (and `movr workload init --demo`): more
+ * vehicles and users, at least 5 available vehicles in every city, and a few ended rides with
+ * routes and receipts for each demo account.
+ */
+export const DEMO_INIT_OPTIONS: Omit<InitOptions, 'baseTime' | 'demoPasswords' | 'progress'> = Object.freeze({
+  ...DEFAULT_INIT_OPTIONS,
+  numUsers: 90,
+  numVehicles: 135,
+  numHistories: 2000,
+  minAvailablePerCity: 5,
+  demoRidesPerAccount: 3,
 });
 
 export interface DemoAccount {
@@ -143,14 +160,14 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
 
   await load({
     table: 'vehicles',
-    sql: `INSERT INTO vehicles (id, city, type, owner_id, creation_time, status, current_location, ext)
-      SELECT id, city, type, owner_id, creation_time, status, current_location, ext::jsonb
+    sql: `INSERT INTO vehicles (id, city, type, owner_id, creation_time, status, current_location, ext, lat, long)
+      SELECT id, city, type, owner_id, creation_time, status, current_location, ext::jsonb, lat, long
       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::timestamp[], $6::varchar[],
-                  $7::varchar[], $8::text[])
-        AS t(id, city, type, owner_id, creation_time, status, current_location, ext)`,
-    columns: 8,
+                  $7::varchar[], $8::text[], $9::float8[], $10::float8[])
+        AS t(id, city, type, owner_id, creation_time, status, current_location, ext, lat, long)`,
+    columns: 10,
     total: numVehicles,
-    fill(i, [id, city, type, owner, creation, status, location, ext]) {
+    fill(i, [id, city, type, owner, creation, status, location, ext, lat, long]) {
       const vehicle = generator.vehicle(i);
       id.push(vehicle.id);
       city.push(vehicle.city);
@@ -160,6 +177,8 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
       status.push(vehicle.status);
       location.push(vehicle.currentLocation);
       ext.push(vehicle.extJson);
+      lat.push(vehicle.lat);
+      long.push(vehicle.long);
     },
   });
 
@@ -223,6 +242,9 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
     },
   });
 
+  const demoRides = await loadDemoRides(db, generator, options.priceLists ?? DEFAULT_PRICE_LISTS);
+  for (const [table, count] of Object.entries(demoRides)) rows[table] = (rows[table] ?? 0) + count;
+
   const seconds = (performance.now() - started) / 1000;
   const totalRows = Object.values(rows).reduce((sum, n) => sum + n, 0);
   return {
@@ -237,6 +259,38 @@ export async function initWorkload(db: Database, options: InitOptions): Promise<
       city: user.city,
     })),
   };
+}
+
+/** The demo accounts' ended rides, their routes and receipts (a few rows: one statement each). */
+async function loadDemoRides(db: Database, generator: MovrGenerator, priceLists: PriceLists): Promise<Record<string, number>> {
+  const counts = { rides: 0, vehicle_location_histories: 0, ride_receipts: 0 };
+  const perAccount = generator.options.demoRidesPerAccount ?? 0;
+  for (let account = 0; account < generator.demoAccounts.length && perAccount > 0; account++) {
+    for (let k = 0; k < perAccount; k++) {
+      const ride = generator.demoRide(account, k);
+      const fare = computeFare(priceLists[generator.options.regions.currencyOf(ride.city)], ride.vehicleType, new Date(ride.startTime), new Date(ride.endTime));
+      await db.execute(
+        `INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_address, end_address, start_time, end_time, revenue)
+         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [ride.id, ride.city, ride.riderId, ride.vehicleId, ride.startAddress, ride.endAddress, formatTimestamp(ride.startTime), formatTimestamp(ride.endTime), centsToDecimal(fare.totalCents)],
+      );
+      await db.execute(
+        `INSERT INTO vehicle_location_histories (city, ride_id, "timestamp", lat, long)
+         SELECT $1, $2, * FROM unnest($3::timestamp[], $4::float8[], $5::float8[])`,
+        [ride.city, ride.id, ride.points.map((p) => formatMicros(p.timestampMicros)), ride.points.map((p) => p.lat), ride.points.map((p) => p.long)],
+      );
+      await db.execute(
+        `INSERT INTO ride_receipts (city, ride_id, vehicle_type, minutes, unlock_cents, per_minute_cents, fare_cents,
+                                    promo_code, discount_percent, discount_cents, total_cents, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10, $11)`,
+        [ride.city, ride.id, ride.vehicleType, fare.minutes, fare.unlockCents, fare.perMinuteCents, fare.fareCents, fare.discountPercent, fare.discountCents, fare.totalCents, formatTimestamp(ride.endTime)],
+      );
+      counts.rides++;
+      counts.vehicle_location_histories += ride.points.length;
+      counts.ride_receipts++;
+    }
+  }
+  return counts;
 }
 
 type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [...R, T]>;

@@ -55,6 +55,7 @@ describeEachDatabase(
           end_time: null,
           revenue: null,
           revenue_cents: null,
+          currency: 'USD',
           receipt: null,
         });
         expect(Math.abs(Date.parse(response.body.ride.start_time) - Date.now())).toBeLessThan(60_000);
@@ -229,6 +230,7 @@ describeEachDatabase(
           total_cents: cents,
           promo_code: null,
           vehicle_type: 'scooter',
+          currency: 'USD',
         });
         expect(ended.revenue_cents).toBe(cents);
         expect(ended.revenue).toBe(`${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`);

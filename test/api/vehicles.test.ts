@@ -50,6 +50,8 @@ describeEachDatabase(
           owner_id: null,
           owner_name: null,
           creation_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          lat: null,
+          long: null,
         });
       });
 

@@ -81,7 +81,12 @@ describeBrowser('a rider in Chromium', () => {
     await page.goto(`${url}/`);
     await page.locator('a.city-card', { hasText: 'Paris' }).click();
     await page.waitForURL(/\/cities\/paris\/vehicles/);
-    await page.getByRole('button', { name: /start ride/i }).first().click();
+    await page.getByRole('link', { name: /start ride/i }).first().click();
+    // The price first, in euros: nothing is charged before the rider confirms.
+    await page.waitForURL(/\/vehicles\/[0-9a-f-]{36}\/start$/);
+    await expect(page.locator('[data-field="unlock"]').textContent()).resolves.toBe('€1.00');
+    await shot('confirm');
+    await page.getByRole('button', { name: 'Confirm and unlock' }).click();
     await page.waitForURL(/\/rides\/paris\/[0-9a-f-]{36}$/);
     await expect(page.getByText('12 Rue de Rivoli').first().isVisible()).resolves.toBe(true);
     await shot('ride-open');
@@ -89,7 +94,7 @@ describeBrowser('a rider in Chromium', () => {
     await page.getByLabel('Where are you leaving the vehicle?').fill('  5 Place de la Concorde  ');
     await page.getByRole('button', { name: 'End ride and pay' }).click();
     const total = page.locator('[data-field="total"]');
-    await expect(total.textContent()).resolves.toMatch(/^\$\d+\.\d{2}$/);
+    await expect(total.textContent()).resolves.toMatch(/^€\d+\.\d{2}$/);
     const paid = (await total.textContent()) ?? '';
     await expect(page.getByText('5 Place de la Concorde').first().isVisible()).resolves.toBe(true);
     await expect(page.getByText('welcome_ride').first().isVisible()).resolves.toBe(true);

@@ -74,7 +74,7 @@ describeEachDatabase('migrations', (t) => {
         checked++;
       }
     }
-    expect(checked).toBe(77); // 38 workload columns, then ours: 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys, 8 sessions
+    expect(checked).toBe(79); // 38 workload columns, then ours: 2 vehicles (lat, long), 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys, 8 sessions
   });
 
   describe('constraints', () => {

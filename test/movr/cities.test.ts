@@ -47,7 +47,10 @@ describe('the default region map', () => {
       expect(city.lat).toBeTypeOf('number');
       expect(city.long).toBeTypeOf('number');
     }
-    expect(DEFAULT_REGION_MAP.findCity('paris')).toEqual({ name: 'paris', region: 'europe-west1', lat: 48.8566, long: 2.3522 });
+    expect(DEFAULT_REGION_MAP.findCity('paris')).toEqual({ name: 'paris', region: 'europe-west1', lat: 48.8566, long: 2.3522, timeZone: 'Europe/Paris' });
+    expect(DEFAULT_REGION_MAP.regions.map((r) => r.currency)).toEqual(['USD', 'USD', 'EUR']);
+    expect([DEFAULT_REGION_MAP.currencyOf('rome'), DEFAULT_REGION_MAP.currencyOf('seattle')]).toEqual(['EUR', 'USD']);
+    expect([DEFAULT_REGION_MAP.timeZoneOf('seattle'), DEFAULT_REGION_MAP.timeZoneOf('atlantis')]).toEqual(['America/Los_Angeles', 'UTC']);
   });
 
   it('lists an instance’s own region first', () => {
@@ -72,7 +75,11 @@ describe('the default region map', () => {
     const hash = createHash('sha256');
     const o = g.options;
     for (let i = 0; i < o.numUsers; i++) hash.update(JSON.stringify(g.user(i)));
-    for (let i = 0; i < o.numVehicles; i++) hash.update(JSON.stringify(g.vehicle(i)));
+    for (let i = 0; i < o.numVehicles; i++) {
+      // Positions came later (drawn last, so every other value is unchanged).
+      const { lat: _lat, long: _long, ...vehicle } = g.vehicle(i);
+      hash.update(JSON.stringify(vehicle));
+    }
     for (let i = 0; i < o.numRides; i++) hash.update(JSON.stringify(g.ride(i)));
     for (let i = 0; i < o.numHistories; i++) hash.update(JSON.stringify(g.history(i)));
     for (let i = 0; i < o.numPromoCodes; i++) hash.update(JSON.stringify(g.promoCode(i)));
@@ -91,6 +98,7 @@ describe('a region map as a value', () => {
     expect(central.findCity('new york')?.lat).toBe(40.7128);
     expect(central.citiesByRegion('us-central1')[0]).toEqual({
       region: 'us-central1',
+      currency: 'USD',
       cities: [
         { name: 'chicago', region: 'us-central1' },
         { name: 'detroit', region: 'us-central1' },
@@ -173,8 +181,8 @@ describe('parseRegionMap (MOVR_REGIONS)', () => {
   it('reads the compact form, keeping the order of regions and cities', () => {
     const map = mapOf(' us-central1 = chicago , detroit ; us-east1=new york; ');
     expect(map.regions).toEqual([
-      { region: 'us-central1', cities: [{ name: 'chicago', region: 'us-central1' }, { name: 'detroit', region: 'us-central1' }] },
-      { region: 'us-east1', cities: [{ name: 'new york', region: 'us-east1', lat: 40.7128, long: -74.006 }] },
+      { region: 'us-central1', currency: 'USD', cities: [{ name: 'chicago', region: 'us-central1' }, { name: 'detroit', region: 'us-central1' }] },
+      { region: 'us-east1', currency: 'USD', cities: [{ name: 'new york', region: 'us-east1', lat: 40.7128, long: -74.006, timeZone: 'America/New_York' }] },
     ]);
     expect(formatRegionMap(mapOf(WITH_CENTRAL))).toBe(WITH_CENTRAL);
     expect(formatRegionMap(DEFAULT_REGION_MAP)).toBe(WITH_CENTRAL.replace(';us-central1=chicago,detroit,minneapolis', ''));
@@ -224,6 +232,22 @@ describe('regionMapFromJson (MOVR_REGIONS_FILE)', () => {
     expect(result.map?.regions[1]?.cities).toEqual([
       { name: 'detroit', region: 'us-central1' },
       { name: 'chicago', region: 'us-central1', lat: 41.8781, long: -87.6298 },
+    ]);
+  });
+
+  it('reads time zones and currencies', () => {
+    const result = regionMapFromJson({
+      regions: { 'ap-northeast1': [{ name: 'tokyo', lat: 35.68, long: 139.69, timeZone: 'Asia/Tokyo' }] },
+      currencies: { 'ap-northeast1': 'USD' },
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.map?.timeZoneOf('tokyo')).toBe('Asia/Tokyo');
+    expect(result.map?.currencyOf('tokyo')).toBe('USD');
+    expect(regionMapFromJson({ regions: { 'eu-north1': ['oslo'] } }).map?.currencyOf('oslo')).toBe('EUR');
+    expect(regionMapFromJson({ regions: { x1: [{ name: 'a', timeZone: 'Mars/Olympus' }] } }).problems.join()).toContain('unknown time zone');
+    expect(regionMapFromJson({ regions: { x1: ['a'] }, currencies: { x1: 'GBP', y1: 'USD' } }).problems.sort()).toEqual([
+      'a currency is given for y1, which is not a region of the map',
+      'the currency of x1 must be one of USD, EUR',
     ]);
   });
 

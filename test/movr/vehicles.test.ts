@@ -79,6 +79,8 @@ describeEachDatabase('vehicles', (t) => {
         ownerId: owner.id,
         ownerName: 'Olive Owner',
         creationTime: now,
+        lat: null,
+        long: null,
       });
       const [row] = await t.db.orm.select().from(vehicles).where(eq(vehicles.id, vehicle.id));
       expect(row?.ext).toEqual({ color: 'red', brand: 'Fuji' });
@@ -184,7 +186,7 @@ describeEachDatabase('vehicles', (t) => {
 
     it('reads every column of each vehicle as getVehicle does (nulls, odd text, no owner)', async () => {
       const added = await addMany(2);
-      const odd = await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', brand: 'Pinarello', location: `Quai d'Orsay "7" \\ 東京 😀` }, TEST_CITIES);
+      const odd = await addVehicle(t.db, otherOwner, { type: 'bike', color: 'red', brand: 'Pinarello', location: `Quai d'Orsay "7" \\ 東京 😀`, position: { lat: 40.712812345678901, long: -74.00600000000001 } }, TEST_CITIES);
       const bare = '11111111-1111-4111-8111-111111111111';
       await t.db.orm.insert(vehicles).values({ id: bare, city: 'new york', creationTime: new Date('2026-03-04T05:06:07.891Z') });
       const orphan = '22222222-2222-4222-8222-222222222222';
@@ -198,6 +200,9 @@ describeEachDatabase('vehicles', (t) => {
       expect(bareListed.creationTime).toEqual(new Date('2026-03-04T05:06:07.891Z'));
       expect(listed.find((v) => v.id === odd.id)).toMatchObject({ brand: 'Pinarello', color: 'red', ownerName: 'Oscar Other', currentLocation: `Quai d'Orsay "7" \\ 東京 😀` });
       expect(listed.find((v) => v.id === orphan)).toMatchObject({ color: 'blue', type: 'scooter' });
+      // Positions survive the text round trip to the last bit.
+      expect(listed.find((v) => v.id === odd.id)).toMatchObject({ lat: 40.712812345678901, long: -74.00600000000001 });
+      expect(bareListed).toMatchObject({ lat: null, long: null });
     });
 
     it('gives a null cursor when the last page is exactly full', async () => {

@@ -91,6 +91,9 @@ export interface VehicleOverrides {
   brand?: string;
   ext?: Record<string, unknown> | null;
   creationTime?: Date | null;
+  /** Where it is parked; none by default. */
+  lat?: number | null;
+  long?: number | null;
 }
 
 /** A vehicle row (any status, any owner); returns its id. */
@@ -115,6 +118,8 @@ export function vehicleRow(id: string, overrides: VehicleOverrides = {}): typeof
     creationTime: overrides.creationTime === undefined ? new Date() : overrides.creationTime,
     currentLocation: overrides.location === undefined ? '10 Park Avenue' : overrides.location,
     ext: overrides.ext === undefined ? ext : overrides.ext,
+    lat: overrides.lat ?? null,
+    long: overrides.long ?? null,
   };
 }
 

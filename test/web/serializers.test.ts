@@ -23,6 +23,7 @@ describeEachDatabase(
       token = (await issueToken(t.db, user, tokenSigningKey(TEST_SECRET_KEY))).token;
       await createVehicle(t.db, { city: 'new york', ownerId: user.id, brand: 'Fuji', type: 'bike' });
       await createVehicle(t.db, { city: 'new york', status: null, type: null, ext: null, location: null });
+      await createVehicle(t.db, { city: 'new york', lat: 40.7138, long: -74.0071, type: 'scooter' });
       rideId = (await createRide(t.db, user)).id;
       await insertPromoCode(t.db, 'SERIAL10', { expirationTime: null });
     });
@@ -37,6 +38,7 @@ describeEachDatabase(
       '/readyz',
       '/api/v1/cities',
       '/api/v1/vehicles?city=new%20york',
+      '/api/v1/vehicles?city=new%20york&near=40.7128,-74.006',
       '/api/v1/vehicles?city=atlantis',
       '/api/v1/vehicles?city=new%20york&limit=0',
       '/api/v1/promo-codes',

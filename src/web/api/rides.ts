@@ -18,6 +18,7 @@
 // it) and then finds and returns the winner's response. Errors are not stored: a request that
 // failed may be retried with the same key.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RegionMap } from '../../region-map.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   type IdempotentRequest,
@@ -55,6 +56,7 @@ export const IDEMPOTENT_REPLAY_HEADER = 'idempotent-replayed';
  */
 async function answerIdempotently(
   db: Database,
+  regions: RegionMap,
   request: FastifyRequest,
   reply: FastifyReply,
   operation: string,
@@ -65,7 +67,7 @@ async function answerIdempotently(
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') {
     const ride = await act(undefined);
-    return reply.code(statusCode).send({ ride: toApiRide(ride) });
+    return reply.code(statusCode).send({ ride: toApiRide(ride, regions.currencyOf(ride.city)) });
   }
   const caller = callerOf(request);
   const idempotent: IdempotentRequest = await withApiFieldNames({}, 'headers', async () =>
@@ -78,9 +80,9 @@ async function answerIdempotently(
   if (earlier) return replay(earlier);
   try {
     const ride = await act((tx, committed) =>
-      storeResponse(tx, idempotent, { statusCode, body: { ride: toApiRide(committed) } }),
+      storeResponse(tx, idempotent, { statusCode, body: { ride: toApiRide(committed, regions.currencyOf(committed.city)) } }),
     );
-    return reply.code(statusCode).send({ ride: toApiRide(ride) });
+    return reply.code(statusCode).send({ ride: toApiRide(ride, regions.currencyOf(ride.city)) });
   } catch (error) {
     // A concurrent request with the same key won: its response is this request's answer too.
     const winner = await storedResponse(db, idempotent);
@@ -90,7 +92,7 @@ async function answerIdempotently(
 }
 
 export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { db, regions, priceList } = app;
+  const { db, regions, priceLists } = app;
   app.post(
     '/rides',
     {
@@ -110,7 +112,7 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const caller = callerOf(request);
       const body = request.body;
-      return answerIdempotently(db, request, reply, 'POST /api/v1/rides', body, 201, (inTransaction) =>
+      return answerIdempotently(db, regions, request, reply, 'POST /api/v1/rides', body, 201, (inTransaction) =>
         startRide(db, caller, { city: body.vehicle_city, id: body.vehicle_id }, { inTransaction }),
       );
     },
@@ -132,7 +134,7 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       const caller = callerOf(request);
       const { limit, cursor } = request.query;
       const result = await withApiFieldNames({}, 'querystring', () => listRides(db, caller, { limit, cursor }));
-      return { items: result.items.map(toApiRide), next_cursor: result.nextCursor };
+      return { items: result.items.map((ride) => toApiRide(ride, regions.currencyOf(ride.city))), next_cursor: result.nextCursor };
     },
   );
 
@@ -151,7 +153,7 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       const caller = callerOf(request);
       const { city, id } = request.params;
       cityOr404(regions, city);
-      return { ride: toApiRide(await getRide(db, caller, { city, id })) };
+      return { ride: toApiRide(await getRide(db, caller, { city, id }), regions.currencyOf(city)) };
     },
   );
 
@@ -227,9 +229,9 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       const { city, id } = request.params;
       cityOr404(regions, city);
       const body = request.body;
-      return answerIdempotently(db, request, reply, `POST /api/v1/rides/${city}/${id.toLowerCase()}/end`, body, 200, (inTransaction) =>
+      return answerIdempotently(db, regions, request, reply, `POST /api/v1/rides/${city}/${id.toLowerCase()}/end`, body, 200, (inTransaction) =>
         withApiFieldNames({ endAddress: 'end_address' }, 'body', () =>
-          endRide(db, caller, { city, id }, body.end_address, { priceList, inTransaction }),
+          endRide(db, caller, { city, id }, body.end_address, { priceList: priceLists[regions.currencyOf(city)], inTransaction }),
         ),
       );
     },

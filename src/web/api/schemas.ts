@@ -27,6 +27,7 @@ import {
   ParkingSpot,
   Password,
   PersonName,
+  PointText,
   PromoCodeEntry,
   Username,
   VEHICLE_STATUSES,
@@ -36,8 +37,8 @@ import {
   citySchema,
 } from '../../movr/rules.ts';
 import type { User } from '../../movr/users.ts';
-import type { Vehicle } from '../../movr/vehicles.ts';
-import type { City, RegionMap } from '../../region-map.ts';
+import type { NearbyVehicle, Vehicle } from '../../movr/vehicles.ts';
+import { CURRENCIES, type City, type Currency, type RegionMap } from '../../region-map.ts';
 import { ERROR_CODES, type ErrorCode, statusOfCode } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +290,8 @@ export const VehicleSchema = z
     owner_id: Uuid.nullable(),
     owner_name: z.string().nullable().describe('Null when the vehicle has no owner or the owner deleted their account.'),
     creation_time: DateTime.nullable(),
+    lat: z.number().nullable().describe('Where the vehicle is parked: degrees north; null when unknown.'),
+    long: z.number().nullable().describe('Degrees east; null when unknown.'),
   })
   .meta({ id: 'Vehicle' });
 
@@ -304,16 +307,38 @@ export function toApiVehicle(vehicle: Vehicle): z.output<typeof VehicleSchema> {
     owner_id: vehicle.ownerId,
     owner_name: vehicle.ownerName,
     creation_time: iso(vehicle.creationTime),
+    lat: vehicle.lat,
+    long: vehicle.long,
   };
 }
 
 export const VehicleEnvelope = z.object({ vehicle: VehicleSchema });
-export const VehiclePage = page(VehicleSchema, 'VehiclePage');
+
+/** A vehicle in a city's list: with `near`, its distance from that point too. */
+export const ListedVehicleSchema = VehicleSchema.extend({
+  distance_m: z.number().int().optional().describe('With `near`: metres from that point, as the crow flies.'),
+}).meta({ id: 'ListedVehicle' });
+
+export function toApiNearbyVehicle(vehicle: NearbyVehicle): z.output<typeof ListedVehicleSchema> {
+  return { ...toApiVehicle(vehicle), distance_m: vehicle.distanceM };
+}
+
+export const VehiclePage = page(ListedVehicleSchema, 'VehiclePage');
 
 export const VehicleQuery = PageQuery.extend({
   city: CityInput().describe('The city whose vehicles to list.'),
   status: z.enum(VEHICLE_STATUSES).optional().describe('Only vehicles with this status; retired vehicles are left out unless asked for.'),
   type: z.enum(VEHICLE_TYPES).optional().describe('Only vehicles of this type.'),
+  near: PointText.optional().describe(
+    'A point as `lat,long`: the city’s available vehicles nearest to it first, each with `distance_m`, ' +
+      'up to `limit` of them on one page (no `cursor`; `status` may only be `available`). Vehicles without a position are left out.',
+  ),
+}).superRefine((query, ctx) => {
+  if (query.near === undefined) return;
+  if (query.cursor !== undefined) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'A list near a point has one page: leave out cursor.' });
+  if (query.status !== undefined && query.status !== 'available') {
+    ctx.addIssue({ code: 'custom', path: ['status'], message: 'A list near a point holds available vehicles only.' });
+  }
 });
 
 export const NewVehicleBody = z
@@ -323,6 +348,12 @@ export const NewVehicleBody = z
     current_location: rule(ParkingSpot),
     color: VehicleColorSchema.optional().describe('Black when not given.'),
     brand: rule(Brand).nullish(),
+    lat: Latitude.nullish().describe('Where exactly it is parked, degrees north (with `long`); optional.'),
+    long: Longitude.nullish().describe('Degrees east (with `lat`).'),
+  })
+  .refine((body) => (body.lat ?? null) === null === ((body.long ?? null) === null), {
+    message: 'Give both lat and long, or neither.',
+    path: ['long'],
   })
   .meta({ id: 'NewVehicle' });
 
@@ -340,6 +371,7 @@ export const ReceiptSchema = z
     total_cents: z.number().int().describe('What the rider paid.'),
     promo_code: z.string().nullable().describe('The promo code that gave the discount, if any.'),
     vehicle_type: z.string().nullable(),
+    currency: z.enum(CURRENCIES).describe('What the amounts are in (cents of it): the currency of the ride’s region.'),
   })
   .meta({ id: 'Receipt', description: 'How a ride’s revenue came about, written when the ride ended.' });
 
@@ -361,13 +393,14 @@ export const RideSchema = z
       .regex(/^-?\d+\.\d{2}$/)
       .nullable()
       .meta({ examples: ['12.34'] })
-      .describe('What the rider paid, a decimal string in dollars; null while the ride is open.'),
+      .describe('What the rider paid, a decimal string in `currency`; null while the ride is open.'),
     revenue_cents: z.number().int().nullable().describe('The same amount in whole cents.'),
+    currency: z.enum(CURRENCIES).meta({ examples: ['USD'] }).describe('ISO 4217: what the ride is charged in, the currency of its city’s region (USD in the US regions, EUR in Europe).'),
     receipt: ReceiptSchema.nullable().describe('Null for open rides and rides MovR did not end itself.'),
   })
   .meta({ id: 'Ride' });
 
-export function toApiRide(ride: Ride): z.output<typeof RideSchema> {
+export function toApiRide(ride: Ride, currency: Currency): z.output<typeof RideSchema> {
   const receipt = ride.receipt;
   return {
     id: ride.id,
@@ -383,6 +416,7 @@ export function toApiRide(ride: Ride): z.output<typeof RideSchema> {
     end_time: iso(ride.endTime),
     revenue: ride.revenueCents === null ? null : centsToDecimal(ride.revenueCents),
     revenue_cents: ride.revenueCents,
+    currency,
     receipt: receipt && {
       minutes: receipt.minutes,
       unlock_cents: receipt.unlockCents,
@@ -393,6 +427,7 @@ export function toApiRide(ride: Ride): z.output<typeof RideSchema> {
       total_cents: receipt.totalCents,
       promo_code: receipt.promoCode,
       vehicle_type: receipt.vehicleType,
+      currency,
     },
   };
 }

@@ -1,13 +1,14 @@
 // Vehicles: a city's, one, adding and retiring your own.
 //
 //   GET    /vehicles?city=&status=&type=&limit=&cursor=   a city's vehicles, a page at a time
+//   GET    /vehicles?city=&near=lat,long&type=&limit=     its available vehicles nearest to a point first
 //   GET    /vehicles/{city}/{id}                          one vehicle
 //   POST   /vehicles                                      adds a vehicle owned by the caller
 //   DELETE /vehicles/{city}/{id}                          retires the caller's own vehicle
 //   GET    /me/vehicles                                   the caller's vehicles
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MAX_VEHICLES_PER_OWNER } from '../../movr/rules.ts';
-import { addVehicle, getVehicle, listOwnedVehicles, listVehicles, retireVehicle } from '../../movr/vehicles.ts';
+import { addVehicle, getVehicle, listOwnedVehicles, listVehicles, listVehiclesNear, retireVehicle } from '../../movr/vehicles.ts';
 import { cityOr404 } from '../lookups.ts';
 import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import {
@@ -19,6 +20,7 @@ import {
   VehiclePage,
   VehicleQuery,
   responses,
+  toApiNearbyVehicle,
   toApiVehicle,
 } from './schemas.ts';
 
@@ -33,14 +35,20 @@ export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['vehicles'],
         summary: 'A city’s vehicles',
-        description: 'In id order, a page at a time. Retired vehicles are left out unless `status=retired` asks for them.',
+        description:
+          'In id order, a page at a time. Retired vehicles are left out unless `status=retired` asks for them. ' +
+          'With `near=lat,long`: the available vehicles nearest to that point first, with `distance_m`.',
         querystring: VehicleQuery,
         response: responses({ 200: VehiclePage.describe('A page of vehicles.') }, [404]),
       },
     },
     async (request) => {
-      const { city, status, type, limit, cursor } = request.query;
+      const { city, status, type, limit, cursor, near } = request.query;
       cityOr404(regions, city);
+      if (near !== undefined) {
+        const nearest = await listVehiclesNear(db, { city, type, limit, lat: near.lat, long: near.long });
+        return { items: nearest.map(toApiNearbyVehicle), next_cursor: null };
+      }
       const result = await withApiFieldNames({}, 'querystring', () => listVehicles(db, { city, status, type, limit, cursor }));
       return { items: result.items.map(toApiVehicle), next_cursor: result.nextCursor };
     },
@@ -85,6 +93,7 @@ export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
           color: body.color ?? DEFAULT_VEHICLE_COLOR,
           brand: body.brand,
           location: body.current_location,
+          position: body.lat != null && body.long != null ? { lat: body.lat, long: body.long } : null,
         }, { regions }),
       );
       return reply.code(201).send({ vehicle: toApiVehicle(vehicle) });

@@ -95,7 +95,7 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
         password: body.password,
         cardNumber: body.cardNumber,
       }, { regions }));
-      await logIn(request, { id: user.id, city: user.city });
+      await logIn(request, { id: user.id, city: user.city, ...(user.username ? { username: user.username } : {}) });
       const city = cityLabel(user.city);
       reply.flash('success', `Welcome to MovR, ${user.name ?? user.username ?? 'rider'}! Here are the vehicles in ${city}.`);
       return reply.redirect(cityVehiclesPath(user.city), 303);
@@ -131,7 +131,7 @@ export const accountPlugin: FastifyPluginAsyncZod = async (app) => {
       const next = safeNextPath(request.body.next);
       try {
         const user = await app.loginLimiter.logIn(request.ip, username, () => users.logIn(db, username, password));
-        await logIn(request, { id: user.id, city: user.city });
+        await logIn(request, { id: user.id, city: user.city, ...(user.username ? { username: user.username } : {}) });
         reply.flash('success', `Welcome back${user.name ? `, ${user.name}` : ''}!`);
         const home = regions.findCity(user.city) ? cityVehiclesPath(user.city) : '/';
         return reply.redirect(next ?? home, 303);

@@ -60,11 +60,45 @@ export function formatDate(value: Date | string | number): string {
   return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
-/** '23 Nov 2026, 14:05 UTC': MovR shows every time in UTC, and says so. */
-export function formatDateTime(value: Date | string | number): string {
+interface ZoneFormat {
+  parts: Intl.DateTimeFormat;
+  /** For the zone's abbreviation: en-US knows 'EST'/'PDT', en-GB knows 'CET'/'CEST'. */
+  names: Intl.DateTimeFormat[];
+}
+
+const zoneFormats = new Map<string, ZoneFormat>();
+
+function zoneFormat(timeZone: string): ZoneFormat {
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    const options = { timeZone, hourCycle: 'h23' } as const;
+    format = {
+      parts: new Intl.DateTimeFormat('en-US', { ...options, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
+      names: ['en-US', 'en-GB'].map((locale) => new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' })),
+    };
+    zoneFormats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** The zone's abbreviation at that instant: 'EST', 'PDT', 'CET', 'CEST', 'UTC'; else 'GMT+9'. */
+export function timeZoneAbbreviation(date: Date, timeZone: string): string {
+  const names = zoneFormat(timeZone).names.map(
+    (format) => format.formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? '',
+  );
+  return names.find((name) => name !== '' && !name.startsWith('GMT')) ?? names[0] ?? timeZone;
+}
+
+/**
+ * '23 Nov 2026, 09:05 EST': a time in the given IANA time zone (by default UTC) with the zone's
+ * abbreviation, so a ride in Paris shows Paris time and says so.
+ */
+export function formatDateTime(value: Date | string | number, timeZone = 'UTC'): string {
   const date = toDate(value);
   if (Number.isNaN(date.getTime())) return '';
-  return `${formatDate(date)}, ${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())} UTC`;
+  const parts = Object.fromEntries(zoneFormat(timeZone).parts.formatToParts(date).map((part) => [part.type, part.value]));
+  const month = MONTHS[Number(parts.month) - 1] ?? '';
+  return `${Number(parts.day)} ${month} ${parts.year}, ${parts.hour}:${parts.minute} ${timeZoneAbbreviation(date, timeZone)}`;
 }
 
 /** The machine-readable form for <time datetime="…">: '2026-11-23T14:05:00Z'. */

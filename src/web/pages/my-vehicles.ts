@@ -11,8 +11,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError, isDomainError } from '../../movr/errors.ts';
 import { RETIRED, VEHICLE_COLORS, VEHICLE_TYPES } from '../../movr/rules.ts';
+import type { FieldError } from '../../movr/errors.ts';
 import { addVehicle, countOwnedVehicles, listOwnedVehicles, retireVehicle } from '../../movr/vehicles.ts';
+import { cityCentre } from '../../region-map.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
+import { pointForm } from './point-form.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
 import { requireUser, userOf } from '../plugins/auth.ts';
 import type { SessionUser } from '../plugins/sessions.ts';
@@ -27,8 +30,23 @@ const newVehicleBody = z.object({
   color: z.string().max(100).optional(),
   brand: z.string().max(1000).optional(),
   location: z.string().max(10_000).optional(),
+  lat: z.string().max(100).optional(),
+  long: z.string().max(100).optional(),
 });
 const listQuery = z.object({ cursor: z.string().max(500).optional() });
+
+/** A point the domain refuses: stands in for a position typed wrongly, so every field is checked in one round. */
+const UNUSABLE_POINT = { lat: Number.NaN, long: Number.NaN };
+
+/** The optional position of the form: none when both fields are blank, else both checked. */
+function typedPosition(values: FormValues, example: { lat: number; long: number }): { position: { lat: number; long: number } | null } | { errors: FieldError[] } {
+  const lat = values.lat?.trim() ?? '';
+  const long = values.long?.trim() ?? '';
+  if (lat === '' && long === '') return { position: null };
+  const result = pointForm(example).safeParse({ lat, long });
+  if (result.success) return { position: { lat: Number(result.data.lat), long: Number(result.data.long) } };
+  return { errors: result.error.issues.map((issue) => ({ path: String(issue.path[0] ?? ''), message: issue.message })) };
+}
 const vehicleParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
 
 export function retirePath(city: string, id: string): string {
@@ -45,6 +63,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
       values,
       errors,
       cityLabel: cityLabel(user.city),
+      pointExample: cityCentre(regions.findCity(user.city) ?? { name: user.city, region: '' }),
       typeOptions: [{ value: '', label: 'Choose a type' }, ...VEHICLE_TYPES.map((t) => ({ value: t, label: vehicleTypeLabel(t) }))],
       colorOptions: [{ value: '', label: 'Choose a colour' }, ...VEHICLE_COLORS.map((c) => ({ value: c, label: colorLabel(c) }))],
     };
@@ -82,6 +101,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
   app.post(NEW_VEHICLE_PATH, { schema: { body: newVehicleBody }, preHandler: requireUser }, async (request, reply) => {
     const user = userOf(request);
     const values = formValues(request.body);
+    const typed = typedPosition(values, cityCentre(regions.findCity(user.city) ?? { name: user.city, region: '' }));
     try {
       // The city is always the owner's home city: whatever else a form sends is ignored.
       const vehicle = await addVehicle(db, user, {
@@ -89,6 +109,7 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
         color: values.color ?? '',
         brand: values.brand ?? null,
         location: values.location ?? '',
+        position: 'errors' in typed ? UNUSABLE_POINT : typed.position,
       }, { regions });
       const what = [colorLabel(vehicle.color).toLowerCase(), vehicle.type ? vehicleTypeLabel(vehicle.type).toLowerCase() : 'vehicle'].join(' ');
       return reply.flash('success', `Your ${what} is listed in ${cityLabel(vehicle.city)} and ready to ride.`).redirect(MY_VEHICLES_PATH, 303);
@@ -97,7 +118,9 @@ export const myVehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
         return reply.code(409).page('vehicle-new', renderForm(user, values, formErrors([{ path: '', message: error.message }])));
       }
       if (!(error instanceof ValidationError)) throw error;
-      return reply.code(400).page('vehicle-new', renderForm(user, values, formErrors(error)));
+      // The position's errors are the form's own (about the text typed), the rest the domain's.
+      const fields = [...error.fields.filter((field) => !field.path.startsWith('position')), ...('errors' in typed ? typed.errors : [])];
+      return reply.code(400).page('vehicle-new', renderForm(user, values, formErrors(fields)));
     }
   });
 

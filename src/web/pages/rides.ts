@@ -4,6 +4,7 @@
 //   GET  /rides/:city/:id               the open ride, or its receipt once ended
 //   POST /rides/:city/:id/locations     records where the vehicle is now (lat, long)
 //   POST /rides/:city/:id/end           ends the ride at an address and charges the fare
+//   GET  /rides/:city/:id/{locations,end}  back to the ride (a reload of a form shown with an error)
 //
 // Every route needs a logged-in user, and a ride is only ever its rider's: anyone else's ride
 // (and any malformed id) is the friendly 404 page, and nothing is changed.
@@ -18,12 +19,15 @@ import {
   endRide,
   findOpenRide,
   getRide,
-  countLocations,
+  routeOf,
   listLocations,
   listRides,
   recordLocation,
 } from '../../movr/rides.ts';
-import { Latitude, Longitude, coordinateText, parseInput } from '../../movr/rules.ts';
+import { parseInput } from '../../movr/rules.ts';
+import { cityCentre } from '../../region-map.ts';
+import { pointForm } from './point-form.ts';
+import { routeMapSvg } from '../maps/route-map.ts';
 import { type Vehicle, getVehicle } from '../../movr/vehicles.ts';
 import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValues } from '../forms.ts';
 import { cityOr404, idOr404 } from '../lookups.ts';
@@ -55,14 +59,9 @@ const listQuery = z.object({ cursor: z.string().max(500).optional() });
 /** A ride's page: `points` is the cursor of its page of location points. */
 const rideQuery = z.object({ points: z.string().max(500).optional() });
 
-/** The location form: both coordinates checked at once, with the domain's rules. */
-const locationForm = z.object({
-  lat: coordinateText(Latitude, 'latitude', 40.7128),
-  long: coordinateText(Longitude, 'longitude', -74.006),
-});
 
 export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
-  const { db, regions, priceList } = app;
+  const { db, regions, priceLists } = app;
   /** Renders a ride's page: the open ride with its forms, or the receipt. */
   async function renderRide(
     reply: FastifyReply,
@@ -80,13 +79,15 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
         if (!(error instanceof NotFoundError)) throw error;
       }
     }
-    const [points, pointCount] = await Promise.all([listLocations(db, user, ride, { cursor: pointsCursor }), countLocations(db, ride)]);
+    const [points, route] = await Promise.all([listLocations(db, user, ride, { cursor: pointsCursor }), routeOf(db, ride)]);
+    const pointCount = route.length;
     const open = ride.endTime === null;
     const start = ride.startTime;
     const end = ride.endTime ?? now;
     const elapsedMs = start ? Math.max(0, end.getTime() - start.getTime()) : 0;
     const type = ride.vehicleType ?? vehicle?.type ?? null;
-    const price = computeFare(priceList, type, start ?? now, now);
+    const currency = regions.currencyOf(ride.city);
+    const price = computeFare(priceLists[currency], type, start ?? now, now);
     const path = ridePath(ride.city, ride.id);
     return reply.page('ride', {
       title: open ? 'Your ride' : 'Ride receipt',
@@ -112,9 +113,9 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       elapsed: { label: formatDuration(elapsedMs), iso: isoDuration(elapsedMs) },
       estimate: open
         ? {
-            fare: formatMoney(price.fareCents),
-            unlock: formatMoney(price.unlockCents),
-            perMinute: formatMoney(price.perMinuteCents),
+            fare: formatMoney(price.fareCents, currency),
+            unlock: formatMoney(price.unlockCents, currency),
+            perMinute: formatMoney(price.perMinuteCents, currency),
             minutes: price.minutes,
           }
         : undefined,
@@ -127,6 +128,10 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       points: points.items,
       pointsFirstHref: pointsCursor ? `${path}#locations-title` : undefined,
       pointsNextHref: points.nextCursor ? `${path}?points=${encodeURIComponent(points.nextCursor)}#locations-title` : undefined,
+      timeZone: regions.timeZoneOf(ride.city),
+      currency,
+      routeMap: route.length > 0 ? routeMapSvg({ points: route, title: `Route of ${open ? 'your ride' : 'the ride'} in ${cityLabel(ride.city)}` }) : undefined,
+      pointExample: cityCentre(regions.findCity(ride.city) ?? { name: ride.city, region: '' }),
       locationAction: `${path}/locations`,
       endAction: `${path}/end`,
       locationForm: forms.location ?? EMPTY_FORM,
@@ -153,7 +158,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
         startTime: ride.startTime,
         endTime: ride.endTime,
         duration: ride.startTime ? formatDuration((ride.endTime ?? now).getTime() - ride.startTime.getTime()) : '—',
-        fare: ride.revenueCents === null ? undefined : formatMoney(ride.revenueCents),
+        fare: ride.revenueCents === null ? undefined : formatMoney(ride.revenueCents, regions.currencyOf(ride.city)),
       })),
       openRide: open
         ? {
@@ -164,6 +169,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
             elapsed: open.startTime ? formatDuration(now.getTime() - open.startTime.getTime()) : undefined,
           }
         : undefined,
+      timeZone: regions.timeZoneOf(user.city),
       homeHref: cityVehiclesPath(user.city),
       homeLabel: cityLabel(user.city),
       firstHref: cursor ? '/rides' : undefined,
@@ -184,6 +190,14 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
     return renderRide(reply, user, ride, {}, request.query.points?.trim() || undefined);
   });
 
+  // A form with an error is shown at its POST address: a reload (a GET) goes back to the ride.
+  for (const form of ['locations', 'end']) {
+    app.get(`/rides/:city/:id/${form}`, { schema: { params: rideParams }, preHandler: requireUser }, async (request, reply) => {
+      const { ride } = await requestedRide(request, request.params);
+      return reply.redirect(ridePath(ride.city, ride.id), 303);
+    });
+  }
+
   app.post(
     '/rides/:city/:id/locations',
     { schema: { params: rideParams, body: locationBody }, preHandler: requireUser },
@@ -193,7 +207,8 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       if (ride.endTime) return reply.flash('info', errorMessage('ride_already_ended')).redirect(path, 303);
       const values = formValues(request.body);
       try {
-        const typed = parseInput(locationForm, { lat: values.lat ?? '', long: values.long ?? '' }, { message: INVALID_LOCATION, always: true });
+        const centre = cityCentre(regions.findCity(ride.city) ?? { name: ride.city, region: '' });
+        const typed = parseInput(pointForm(centre), { lat: values.lat ?? '', long: values.long ?? '' }, { message: INVALID_LOCATION, always: true });
         await recordLocation(db, user, ride, { lat: Number(typed.lat), long: Number(typed.long) });
       } catch (error) {
         if (error instanceof ValidationError) {
@@ -219,7 +234,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       const values = formValues(request.body);
       let ended: Ride;
       try {
-        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList });
+        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList: priceLists[regions.currencyOf(ride.city)] });
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
@@ -228,7 +243,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
         if (isDomainError(error, 'ride_already_ended')) return alreadyEnded();
         throw error;
       }
-      const paid = ended.revenueCents === null ? '' : ` You paid ${formatMoney(ended.revenueCents)}.`;
+      const paid = ended.revenueCents === null ? '' : ` You paid ${formatMoney(ended.revenueCents, regions.currencyOf(ended.city))}.`;
       return reply.flash('success', `Ride ended. Thanks for riding with MovR!${paid}`).redirect(path, 303);
     },
   );

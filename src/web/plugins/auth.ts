@@ -71,9 +71,9 @@ function cookieUser(request: FastifyRequest): SessionUser | undefined {
   const session = request.session as FastifyRequest['session'] | null | undefined;
   const user: unknown = session?.get('user');
   if (typeof user !== 'object' || user === null) return undefined;
-  const { id, city } = user as Record<string, unknown>;
+  const { id, city, username } = user as Record<string, unknown>;
   if (typeof id !== 'string' || typeof city !== 'string' || id === '' || city === '') return undefined;
-  return { id, city };
+  return typeof username === 'string' && username !== '' ? { id, city, username } : { id, city };
 }
 
 export const LOGIN_PATH = '/login';
@@ -100,9 +100,11 @@ export async function logIn(request: FastifyRequest, user: SessionUser): Promise
   const ref = { id: user.id, city: user.city };
   const session = await createSession(db, ref, { userAgent: request.headers['user-agent'], address: request.ip });
   request.session.regenerate();
-  request.session.set('user', ref);
+  // The username rides along in the cookie, so the header can say who is logged in without a read.
+  const named = user.username ? { ...ref, username: user.username } : ref;
+  request.session.set('user', named);
   request.session.set('sid', session.token);
-  request.movrSession = { user: ref, id: session.id };
+  request.movrSession = { user: named, id: session.id };
 }
 
 /** Logs out: the session is ended on the server and emptied in the cookie (which is deleted unless a flash message is added). */
@@ -152,11 +154,16 @@ export function loginPath(next?: string): string {
  * with `next` set to the page asked for; after a form POST (whose address is not a page) to the
  * login page alone. JSON clients get 401.
  */
+/** What the log-in page says to a visitor sent there by requireUser. */
+export const LOGIN_NEEDED_MESSAGE = 'Please log in to continue: that page needs your account.';
+
 export async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (request.currentUser) return undefined;
   if (wantsJson(request)) {
     throw Object.assign(new Error('Please log in to continue.'), { statusCode: 401 });
   }
   const asPage = request.method === 'GET' || request.method === 'HEAD';
+  // The log-in page says why the visitor is there.
+  reply.flash('info', LOGIN_NEEDED_MESSAGE);
   return reply.redirect(asPage ? loginPath(request.url) : LOGIN_PATH, 303);
 }

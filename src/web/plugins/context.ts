@@ -9,7 +9,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../db/connect.ts';
 import { asOfSystemTime } from '../../db/follower-reads.ts';
 import { tokenSigningKey } from '../../movr/api-tokens.ts';
-import type { PriceList } from '../../movr/pricing.ts';
+import type { PriceLists } from '../../movr/pricing.ts';
 import type { RegionMap } from '../../region-map.ts';
 import { deriveSessionKey } from './sessions.ts';
 
@@ -26,7 +26,8 @@ declare module 'fastify' {
     /** Every route reads and writes through this handle, by way of the domain functions. */
     readonly db: Database;
     readonly regions: RegionMap;
-    readonly priceList: PriceList;
+    /** Ride prices per currency: a city's are `priceLists[regions.currencyOf(city)]`. */
+    readonly priceLists: PriceLists;
     /**
      * For reads that may be a few seconds stale (the list of active promo codes): follower reads
      * on CockroachDB when MOVR_FOLLOWER_READS=1, otherwise undefined (a plain read).
@@ -49,7 +50,7 @@ export const contextPlugin = fp<ContextOptions>(
     app.decorate('config', config);
     app.decorate('db', db);
     app.decorate('regions', config.regionMap);
-    app.decorate('priceList', config.priceList);
+    app.decorate('priceLists', config.priceLists);
     app.decorate('staleReads', asOfSystemTime(db, config.followerReads));
     app.decorate('keys', Object.freeze({ session: deriveSessionKey(secretKey), token: tokenSigningKey(secretKey) }));
   },

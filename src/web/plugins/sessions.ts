@@ -25,6 +25,8 @@ export const CSRF_SESSION_KEY = '_csrf';
 export interface SessionUser {
   readonly id: string;
   readonly city: string;
+  /** Who the header says is logged in (the username); absent in sessions from before it was kept. */
+  readonly username?: string;
 }
 
 export type FlashKind = 'success' | 'info' | 'error';

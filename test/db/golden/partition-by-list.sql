@@ -28,6 +28,11 @@ ALTER INDEX vehicles@vehicles_auto_index_fk_city_ref_users PARTITION BY LIST (ci
   PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
   PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
 );
+ALTER INDEX vehicles@vehicles_city_lat_long PARTITION BY LIST (city) (
+  PARTITION us_east1 VALUES IN ('new york', 'boston', 'washington dc'),
+  PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
+  PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
+);
 ALTER PARTITION us_east1 OF INDEX vehicles@* CONFIGURE ZONE USING constraints = '[+region=us-east1]';
 ALTER PARTITION us_west1 OF INDEX vehicles@* CONFIGURE ZONE USING constraints = '[+region=us-west1]';
 ALTER PARTITION europe_west1 OF INDEX vehicles@* CONFIGURE ZONE USING constraints = '[+region=europe-west1]';

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rides, vehicles } from '../../../src/db/schema.ts';
 import { startRide } from '../../../src/movr/rides.ts';
+import { getVehicle } from '../../../src/movr/vehicles.ts';
+import { LOGIN_NEEDED_MESSAGE } from '../../../src/web/plugins/auth.ts';
 import type { User } from '../../../src/movr/users.ts';
 import { buildTestApp, logInAsRoutes } from '../../support/app.ts';
 import { createUser, createVehicle, vehicleRow } from '../../support/factories.ts';
@@ -25,7 +27,8 @@ import {
   vehicleIdsOf,
 } from './riding-helpers.ts';
 
-const START_FORM = /<form class="inline-form" method="post" action="\/cities\/[^"]+\/vehicles\/([0-9a-f-]{36})\/start">/g;
+/** "Start ride" links to the vehicle's confirmation page (the price, then the POST form). */
+const START_FORM = /<a class="button button--small" href="\/cities\/[^"]+\/vehicles\/([0-9a-f-]{36})\/start">/g;
 
 function startFormIds(html: string): string[] {
   return [...html.matchAll(START_FORM)].map((m) => m[1] ?? '');
@@ -216,10 +219,37 @@ describeEachDatabase(
         const rider = await logInAs(app, nyRider);
         const html = (await rider.browser.get('/cities/new%20york/vehicles')).body;
         expect(startFormIds(html)).toEqual([available]);
-        // The form carries the CSRF token.
-        const form = html.slice(html.indexOf('/start">'), html.indexOf('</form>', html.indexOf('/start">')));
-        expect(form).toMatch(/name="_csrf" value="[^"]{20,}"/);
         expect(html).not.toContain('Log in to ride');
+      });
+
+      it('leads to a confirmation step with the unlock fee and the per-minute price, before anything is charged', async () => {
+        const vehicle = await createVehicle(t.db, { type: 'bike', location: '7 Elm St' });
+        const rider = await logInAs(app, nyRider);
+        const page = await rider.browser.get(`/cities/new%20york/vehicles/${vehicle}/start`);
+        expect(page.statusCode).toBe(200);
+        expect(page.body).toContain('<dd data-field="unlock">$1.00</dd>');
+        expect(page.body).toContain('<dd data-field="per-minute">$0.15</dd>');
+        // Nothing happened yet: the vehicle is still available, and the form to confirm carries the CSRF token.
+        expect((await getVehicle(t.db.orm, 'new york', vehicle)).status).toBe('available');
+        const form = page.body.slice(page.body.indexOf(`action="/cities/new%20york/vehicles/${vehicle}/start"`));
+        expect(form.slice(0, form.indexOf('</form>'))).toMatch(/name="_csrf" value="[^"]{20,}"[\s\S]*Confirm and unlock/);
+        expect(page.body).not.toContain('<script');
+      });
+
+      it('shows prices in the city’s currency, and sends visitors to log in first, saying why', async () => {
+        const paris = await createVehicle(t.db, { city: 'paris', type: 'scooter' });
+        const rider = await logInAs(app, parisRider);
+        const page = await rider.browser.get(`/cities/paris/vehicles/${paris}/start`);
+        expect(page.body).toContain('<dd data-field="unlock">€1.00</dd>');
+        expect(page.body).toContain('<dd data-field="per-minute">€0.35</dd>');
+        const list = await rider.browser.get('/cities/paris/vehicles');
+        expect(list.body).toContain('€1.00 unlock + €0.35/min');
+        const visitor = new Browser(app);
+        const redirect = await visitor.get(`/cities/paris/vehicles/${paris}/start`);
+        expect(redirect.statusCode).toBe(303);
+        const login = await visitor.get(locationOf(redirect));
+        expect(flashesOf(login.body)).toContain(LOGIN_NEEDED_MESSAGE);
+        expect((await rider.browser.get(`/cities/paris/vehicles/${randomUUID()}/start`)).statusCode).toBe(404);
       });
 
       it('is not offered to visitors, who are asked to log in instead', async () => {
