@@ -24,6 +24,8 @@ export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 600;
  */
 export const DEFAULT_WORKER_HEAP_MIB = 128;
 export const MIN_WORKER_HEAP_MIB = 64;
+/** A metrics token shorter than this is refused: it would be guessable. */
+export const METRICS_TOKEN_MIN_LENGTH = 16;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -128,6 +130,17 @@ const envSchema = z
         .regex(/^rediss?:\/\/\S+$/, 'MOVR_REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
         .optional(),
     ),
+    MOVR_METRICS_TOKEN: z.preprocess(
+      blankAsUndefined,
+      z
+        .string()
+        .trim()
+        .min(METRICS_TOKEN_MIN_LENGTH, `MOVR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters long`)
+        .regex(/^[\x21-\x7e]+$/, 'MOVR_METRICS_TOKEN must be printable ASCII without spaces (it travels in a header)')
+        .optional(),
+    ),
+    MOVR_METRICS_PORT: z.preprocess(blankAsUndefined, integer('MOVR_METRICS_PORT', 0, 65535).optional()),
+    MOVR_METRICS_HOST: z.preprocess(blankAsUndefined, z.string().trim().default('127.0.0.1')),
     MOVR_PRICE_LIST: z.preprocess(
       blankAsUndefined,
       z
@@ -151,6 +164,9 @@ const envSchema = z
         path: ['MOVR_INJECT_RETRY_ERRORS'],
         message: 'MOVR_INJECT_RETRY_ERRORS is for tests and development: it cannot be set when NODE_ENV=production',
       });
+    }
+    if (env.MOVR_METRICS_PORT !== undefined && env.MOVR_METRICS_PORT !== 0 && env.MOVR_METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['MOVR_METRICS_PORT'], message: 'MOVR_METRICS_PORT must differ from PORT' });
     }
     if (env.NODE_ENV === 'production' && env.SECRET_KEY === undefined) {
       ctx.addIssue({
@@ -221,6 +237,21 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** How often expired idempotency keys and API tokens are purged (0: never). */
   readonly housekeepingIntervalMs: number;
+  /**
+   * Prometheus metrics: with a token, /metrics on the main port answers requests bearing it;
+   * with a port, they are also served there (on `host`, loopback by default) without a token.
+   * With neither, there is no /metrics. See docs/operations.md.
+   */
+  readonly metrics: {
+    readonly token: string | undefined;
+    readonly port: number | undefined;
+    readonly host: string;
+  };
+}
+
+/** Are metrics on (a token for the main port, or a port of their own)? */
+export function metricsEnabled(config: Pick<Config, 'metrics'>): boolean {
+  return config.metrics.token !== undefined || config.metrics.port !== undefined;
 }
 
 /** How to open the configured database. */
@@ -289,6 +320,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     workerHeapMiB: e.MOVR_WORKER_HEAP_MIB,
     shutdownGraceMs: e.MOVR_SHUTDOWN_GRACE_MS,
     housekeepingIntervalMs: e.MOVR_HOUSEKEEPING_INTERVAL_MS,
+    metrics: Object.freeze({ token: e.MOVR_METRICS_TOKEN, port: e.MOVR_METRICS_PORT, host: e.MOVR_METRICS_HOST }),
   });
 }
 

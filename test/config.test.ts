@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.ts';
+import { ConfigError, metricsEnabled, parseConfig } from '../src/config.ts';
 import { DEFAULT_REGION_MAP } from '../src/region-map.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -220,5 +220,25 @@ describe('resilience settings', () => {
     );
     expect(() => parseConfig({ MOVR_INJECT_RETRY_ERRORS: '2' })).toThrow(/fraction between 0 and 1/);
     expect(() => parseConfig({ MOVR_REQUEST_TIMEOUT_MS: '10' })).toThrow(/MOVR_REQUEST_TIMEOUT_MS must be at least 1000/);
+  });
+});
+
+describe('metrics settings', () => {
+  it('are off by default, on with a token or a port; the metrics port is on loopback unless told otherwise', () => {
+    expect(parseConfig({}).metrics).toEqual({ token: undefined, port: undefined, host: '127.0.0.1' });
+    expect(metricsEnabled(parseConfig({}))).toBe(false);
+    const config = parseConfig({ MOVR_METRICS_TOKEN: ' a-long-enough-token-1234 ', MOVR_METRICS_PORT: '9464', MOVR_METRICS_HOST: '0.0.0.0' });
+    expect(config.metrics).toEqual({ token: 'a-long-enough-token-1234', port: 9464, host: '0.0.0.0' });
+    expect(metricsEnabled(parseConfig({ MOVR_METRICS_PORT: '9464' }))).toBe(true);
+    expect(metricsEnabled(parseConfig({ MOVR_METRICS_TOKEN: 'a-long-enough-token-1234' }))).toBe(true);
+  });
+
+  it('refuse a short or unprintable token, a bad port, and the main port', () => {
+    expect(problemsOf({ MOVR_METRICS_TOKEN: 'short' })).toEqual(['MOVR_METRICS_TOKEN must be at least 16 characters long']);
+    expect(problemsOf({ MOVR_METRICS_TOKEN: 'with a space in the middle' })).toEqual([
+      'MOVR_METRICS_TOKEN must be printable ASCII without spaces (it travels in a header)',
+    ]);
+    expect(problemsOf({ MOVR_METRICS_PORT: '70000' })).toEqual(['MOVR_METRICS_PORT must be at most 65535']);
+    expect(problemsOf({ PORT: '9000', MOVR_METRICS_PORT: '9000' })).toEqual(['MOVR_METRICS_PORT must differ from PORT']);
   });
 });

@@ -15,6 +15,7 @@ import { rideReceipts, rides, users, vehicleLocationHistories, vehicles } from '
 import { type Statement, runStatement } from '../db/statements.ts';
 import { runTransaction } from '../db/transaction.ts';
 import { ValidationError, domainError } from './errors.ts';
+import type { RideStats } from './ride-stats.ts';
 import { type Fare, type PriceList, centsToDecimal, computeFare, decimalToCents } from './pricing.ts';
 import { bestPromoCode, heldPromoCodes, heldPromoCodesJson } from './promo-codes.ts';
 import {
@@ -195,11 +196,11 @@ export async function startRide(
   db: Database,
   rider: UserRef,
   vehicleRef: { city: string; id: string },
-  options: { now?: Date; inTransaction?: InTransaction } = {},
+  options: { now?: Date; inTransaction?: InTransaction; stats?: RideStats } = {},
 ): Promise<Ride> {
   const id = randomUUID();
   try {
-    return await runTransaction(db, 'start_ride', async (tx) => {
+    const ride = await runTransaction(db, 'start_ride', async (tx) => {
       const now = options.now ?? new Date();
       // A malformed id names no vehicle (and must not reach the uuid column).
       const vehicleId = isUuid(vehicleRef.id) ? vehicleRef.id : null;
@@ -226,6 +227,8 @@ export async function startRide(
       await options.inTransaction?.(tx, started);
       return started;
     });
+    options.stats?.recordStart(ride.city);
+    return ride;
   } catch (error) {
     // The partial unique indexes have the last word on open rides.
     if (sqlState(error) === UNIQUE_VIOLATION) {
@@ -406,10 +409,10 @@ export async function endRide(
   rider: UserRef,
   ref: RideRef,
   endAddress: string,
-  options: { priceList: PriceList; now?: Date; inTransaction?: InTransaction },
+  options: { priceList: PriceList; now?: Date; inTransaction?: InTransaction; stats?: RideStats },
 ): Promise<Ride> {
   const { endAddress: address } = parseInput(z.object({ endAddress: EndAddress }), { endAddress });
-  return runTransaction(db, 'end_ride', async (tx) => {
+  const ride = await runTransaction(db, 'end_ride', async (tx) => {
     const now = options.now ?? new Date();
     const [row] = isUuid(ref.id)
       ? await endRideRead(tx).execute({ city: ref.city, id: ref.id, riderId: rider.id, riderCity: rider.city })
@@ -454,6 +457,8 @@ export async function endRide(
     await options.inTransaction?.(tx, ended);
     return ended;
   });
+  options.stats?.recordEnd(ride.city, ride.revenueCents ?? 0);
+  return ride;
 }
 
 interface RideCursor {

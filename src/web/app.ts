@@ -19,6 +19,7 @@ import { errorsPlugin, handleClientError, handleFrameworkError } from './errors.
 import { LOGIN_LIMITS, type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
 import { responseSerializerCompiler } from './serializers.ts';
 import { healthPlugin } from './health.ts';
+import { metricsPlugin, metricsRoutes } from './metrics.ts';
 import { templateFormat } from './pages/format.ts';
 import { accountPlugin } from './pages/account.ts';
 import { homePlugin } from './pages/home.ts';
@@ -162,6 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Each names the plugins it needs, so a wrong order fails at start-up.
   await app.register(contextPlugin, { config, db, secretKey: options.secretKey });
   await app.register(protectionPlugin);
+  await app.register(metricsPlugin);
   await app.register(sessionsPlugin);
   await app.register(authPlugin);
   await app.register(csrfPlugin);
@@ -170,6 +172,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(errorsPlugin);
 
   await app.register(healthPlugin);
+  await app.register(metricsRoutes);
   await app.register(homePlugin);
   await app.register(vehiclesPlugin);
   await app.register(ridesPlugin);

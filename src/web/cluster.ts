@@ -11,11 +11,20 @@
 //
 // The embedded database is one connection in one process: it always runs in a single process.
 import cluster, { type Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config.ts';
+import { metricsPortError, serveMetrics } from './metrics-server.ts';
 
-/** What a worker tells the primary. */
-type WorkerMessage = { type: 'listening'; url: string };
+/** What a worker tells the primary: it listens; or it wants every worker's metrics (a scrape on the main port). */
+type WorkerMessage = { type: 'listening'; url: string } | { type: 'movr:metrics'; id: string };
+
+/** The primary's answer to a metrics request. */
+type PrimaryMessage = { type: 'movr:metrics'; id: string; text?: string; error?: string };
+
+/** A worker waits this long for the primary's metrics (prom-client's own limit is 5 s). */
+const CLUSTER_METRICS_TIMEOUT_MS = 6000;
 
 /** Set by the primary for each worker: which one it is (1-based). */
 export const WORKER_ID_VARIABLE = 'MOVR_WORKER_ID';
@@ -49,12 +58,32 @@ export function reportListening(url: string): void {
   process.send?.({ type: 'listening', url } satisfies WorkerMessage);
 }
 
+/** In a worker: every worker's metrics, added up by the primary (see metrics.ts). */
+export function requestClusterMetrics(): Promise<string> {
+  const id = randomUUID();
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: PrimaryMessage) => {
+      if (message?.type !== 'movr:metrics' || message.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (message.text !== undefined) resolve(message.text);
+      else reject(new Error(message.error ?? 'the primary sent no metrics'));
+    };
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the primary did not send the metrics in time'));
+    }, CLUSTER_METRICS_TIMEOUT_MS);
+    process.on('message', onMessage);
+    process.send?.({ type: 'movr:metrics', id } satisfies WorkerMessage);
+  });
+}
+
 /**
  * In the primary: runs `count` workers until a signal, and resolves with the URL they listen on
  * once all do. The process exits when the workers have shut down.
  */
-export function runPrimary(config: Config, count: number): Promise<string> {
-  const log = pino({ level: config.logLevel, base: { role: 'primary' } });
+export function runPrimary(config: Config, count: number, log = pino({ level: config.logLevel, base: { role: 'primary' } })): Promise<string> {
+  const aggregator = new AggregatorRegistry();
   let stopping = false;
   let url: string | undefined;
   const listening = new Set<number>();
@@ -72,6 +101,16 @@ export function runPrimary(config: Config, count: number): Promise<string> {
       const worker = cluster.fork({ [WORKER_ID_VARIABLE]: String(id) });
       ids.set(worker, id);
       worker.on('message', (message: WorkerMessage) => {
+        if (message?.type === 'movr:metrics') {
+          const answer = (reply: Omit<PrimaryMessage, 'type' | 'id'>) => {
+            if (worker.isConnected()) worker.send({ type: 'movr:metrics', id: message.id, ...reply } satisfies PrimaryMessage);
+          };
+          aggregator.clusterMetrics().then(
+            (text) => answer({ text }),
+            (error: unknown) => answer({ error: (error as Error).message }),
+          );
+          return;
+        }
         if (message?.type !== 'listening') return;
         listening.add(id);
         url ??= message.url;
@@ -115,6 +154,14 @@ export function runPrimary(config: Config, count: number): Promise<string> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
-    for (let id = 1; id <= count; id++) fork(id);
+    // The metrics port first: if it cannot be had, nothing starts (as for the main port).
+    const { port: metricsPort, host: metricsHost } = config.metrics;
+    const metrics = metricsPort === undefined ? Promise.resolve() : serveMetrics(metricsHost, metricsPort, () => aggregator.clusterMetrics());
+    metrics.then(
+      () => {
+        for (let id = 1; id <= count; id++) fork(id);
+      },
+      (error: unknown) => reject(metricsPortError(error, metricsHost, metricsPort ?? 0)),
+    );
   });
 }

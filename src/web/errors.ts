@@ -35,6 +35,7 @@ import {
 } from '../movr/errors.ts';
 import { HashingBusyError } from '../movr/passwords.ts';
 import { CountersFullError } from './login-limiter.ts';
+import { MetricsAccessError } from './metrics.ts';
 import { logOut } from './plugins/auth.ts';
 import { pageContext } from './plugins/pages.ts';
 import { SECURITY_HEADERS } from './plugins/security-headers.ts';
@@ -78,6 +79,8 @@ export const HTTP_ERRORS = {
     status: 403,
     message: 'This form has expired or was not sent from MovR. Please go back, reload the page and try again.',
   },
+  metrics_token_required: { status: 401, message: 'Send the metrics token: Authorization: Bearer <MOVR_METRICS_TOKEN>.' },
+  metrics_token_invalid: { status: 403, message: 'That is not the metrics token.' },
   method_not_allowed: { status: 405, message: 'That method is not allowed here.' },
   not_acceptable: { status: 406, message: 'That response type cannot be produced.' },
   request_timeout: { status: 408, message: 'The request took too long to arrive.' },
@@ -126,6 +129,8 @@ export interface ErrorBody {
 /** Codes of particular situations, not the generic code of their status. */
 const SITUATION_CODES: ReadonlySet<HttpErrorCode> = new Set([
   'csrf_invalid',
+  'metrics_token_required',
+  'metrics_token_invalid',
   'outcome_unknown',
   'busy',
   'database_unavailable',
@@ -225,6 +230,9 @@ export function problemFor(error: unknown): HttpProblem {
     // e.g. a NUL character: PostgreSQL cannot store it in text, so it is the input's fault.
     return { status: 400, code: 'validation_failed', message: 'The text contains characters that cannot be stored (such as NUL).' };
   }
+  if (error instanceof MetricsAccessError) {
+    return httpProblem(error.code, error.code === 'metrics_token_required' ? { headers: { 'www-authenticate': 'Bearer realm="metrics"' } } : {});
+  }
   if (error instanceof OverloadedError) {
     return httpProblem('overloaded', { headers: { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) } });
   }
@@ -278,7 +286,7 @@ function validationContext(error: unknown): ResponseFieldError['in'] {
     : undefined;
 }
 
-const JSON_PATHS = /^\/(api(\/|$)|healthz$|readyz$)/;
+const JSON_PATHS = /^\/(api(\/|$)|healthz$|readyz$|metrics$)/;
 
 /** Answer this request in JSON rather than HTML? */
 export function wantsJson(request: Pick<FastifyRequest, 'url' | 'headers'>): boolean {

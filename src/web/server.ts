@@ -10,6 +10,8 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { purgeExpired } from '../movr/housekeeping.ts';
 import { buildApp } from './app.ts';
+import { isClusterWorker } from './cluster.ts';
+import { type MetricsServer, metricsPortError, serveMetrics } from './metrics-server.ts';
 import { resolveSecretKey } from './secret-key.ts';
 
 const ALL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -18,6 +20,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** Where the server listens, e.g. http://127.0.0.1:8080 (the real port when PORT=0). */
   url: string;
+  /** Where MOVR_METRICS_PORT serves the metrics, e.g. http://127.0.0.1:9464/metrics; undefined without it. */
+  metricsUrl: string | undefined;
   /**
    * Stops the server the way a signal does, without exiting: no new connections, in-flight
    * requests finish (or are cut after the grace period), then the database is closed. Idempotent.
@@ -45,6 +49,7 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config, db } = options;
   let app: FastifyInstance | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     app = await buildApp({
       config,
@@ -55,12 +60,29 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const inFlight = trackRequests(app);
     await options.beforeListen?.(app);
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `socket bound to ${address}` });
-    return running(app, config, db, inFlight, options.signals ?? ALL_SIGNALS, options.housekeeping ?? true);
+    metrics = await metricsPort(app, config);
+    return running(app, config, db, inFlight, options.signals ?? ALL_SIGNALS, options.housekeeping ?? true, metrics);
   } catch (error) {
     // Could not start (e.g. the port is taken): release everything, the database included.
+    await metrics?.close().catch(() => {});
     await app?.close().catch(() => {});
     await db.close().catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * MOVR_METRICS_PORT in a single process: its own metrics there. A cluster's primary serves
+ * every worker's instead (cluster.ts).
+ */
+async function metricsPort(app: FastifyInstance, config: Config): Promise<MetricsServer | undefined> {
+  const { port, host } = config.metrics;
+  const registry = app.metrics;
+  if (port === undefined || registry === undefined || isClusterWorker()) return undefined;
+  try {
+    return await serveMetrics(host, port, () => registry.metrics());
+  } catch (error) {
+    throw metricsPortError(error, host, port);
   }
 }
 
@@ -107,6 +129,7 @@ function running(
   inFlight: Set<FastifyRequest>,
   signals: readonly NodeJS.Signals[],
   housekeeping: boolean,
+  metrics: MetricsServer | undefined,
 ): RunningServer {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -128,6 +151,7 @@ function running(
       grace.unref();
       try {
         await stopHousekeeping();
+        await metrics?.close();
         await app.close();
       } finally {
         clearTimeout(grace);
@@ -159,5 +183,5 @@ function running(
   }
 
   for (const signal of signals) process.on(signal, onSignal);
-  return { app, url, close };
+  return { app, url, metricsUrl: metrics?.url, close };
 }

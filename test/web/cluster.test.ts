@@ -1,8 +1,11 @@
 // movr serve on every core: worker processes share the port, a dead one is replaced, SIGTERM
 // stops them all; the embedded database stays in one process.
 import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrometheusText, sumOf } from '../../src/prometheus-text.ts';
 import { poolPerWorker, workerHeapFlags } from '../../src/web/cluster.ts';
 import { startMovr } from '../support/cli.ts';
 import { createTestDatabase, postgresAvailable } from '../support/databases.ts';
@@ -20,6 +23,28 @@ function childrenOf(pid: number): number[] {
       }
     })
     .map(Number);
+}
+
+/** A port free right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** GET on a connection of its own (so that the cluster spreads the requests over its workers). */
+function getOnNewConnection(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false, headers }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
 }
 
 describe('workerHeapFlags', () => {
@@ -72,6 +97,39 @@ describe('poolPerWorker', () => {
     const code = await movr.stop('SIGTERM');
     expect(code, movr.output()).toBe(0);
     for (const pid of replaced) expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+});
+
+(postgresAvailable() ? describe : describe.skip)('metrics with worker processes [postgres]', () => {
+  it('one scrape, on the metrics port or the main port, sees every worker', async () => {
+    const database = await createTestDatabase('postgres');
+    const token = 'metrics-token-for-the-cluster-test';
+    const metricsPort = await freePort();
+    const movr = await startMovr({
+      env: { DATABASE_URL: database.url, MOVR_WORKERS: '2', MOVR_METRICS_PORT: String(metricsPort), MOVR_METRICS_TOKEN: token },
+    });
+    try {
+      const requests = 20;
+      for (let i = 0; i < requests; i++) expect((await getOnNewConnection(`${movr.url}/healthz`)).status).toBe(200);
+      const healthz = { route: '/healthz', status_class: '2xx' };
+      const fromPort = await getOnNewConnection(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(fromPort.status).toBe(200);
+      expect(sumOf(parsePrometheusText(fromPort.body), 'movr_http_request_duration_seconds_count', healthz)).toBe(requests);
+      for (let i = 0; i < 4; i++) {
+        // Whichever worker takes the scrape, it answers for both.
+        const fromMain = await getOnNewConnection(`${movr.url}/metrics`, { authorization: `Bearer ${token}` });
+        expect(fromMain.status).toBe(200);
+        const samples = parsePrometheusText(fromMain.body);
+        expect(sumOf(samples, 'movr_http_request_duration_seconds_count', healthz)).toBe(requests);
+        expect(sumOf(samples, 'movr_db_up')).toBe(1);
+        // Pools add up: each worker holds at least one connection.
+        expect(sumOf(samples, 'movr_db_pool_connections')).toBeGreaterThanOrEqual(2);
+      }
+      expect((await getOnNewConnection(`${movr.url}/metrics`)).status).toBe(401);
+    } finally {
+      expect(await movr.stop('SIGTERM')).toBe(0);
+      await database.destroy();
+    }
   }, 60_000);
 });
 

@@ -92,7 +92,7 @@ async function answerIdempotently(
 }
 
 export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { db, regions, priceLists } = app;
+  const { db, regions, priceLists, rideStats } = app;
   app.post(
     '/rides',
     {
@@ -113,7 +113,7 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       const caller = callerOf(request);
       const body = request.body;
       return answerIdempotently(db, regions, request, reply, 'POST /api/v1/rides', body, 201, (inTransaction) =>
-        startRide(db, caller, { city: body.vehicle_city, id: body.vehicle_id }, { inTransaction }),
+        startRide(db, caller, { city: body.vehicle_city, id: body.vehicle_id }, { inTransaction, stats: rideStats }),
       );
     },
   );
@@ -231,7 +231,7 @@ export const ridesRoutes: FastifyPluginAsyncZod = async (app) => {
       const body = request.body;
       return answerIdempotently(db, regions, request, reply, `POST /api/v1/rides/${city}/${id.toLowerCase()}/end`, body, 200, (inTransaction) =>
         withApiFieldNames({ endAddress: 'end_address' }, 'body', () =>
-          endRide(db, caller, { city, id }, body.end_address, { priceList: priceLists[regions.currencyOf(city)], inTransaction }),
+          endRide(db, caller, { city, id }, body.end_address, { priceList: priceLists[regions.currencyOf(city)], inTransaction, stats: rideStats }),
         ),
       );
     },

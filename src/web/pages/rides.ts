@@ -61,7 +61,7 @@ const rideQuery = z.object({ points: z.string().max(500).optional() });
 
 
 export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
-  const { db, regions, priceLists } = app;
+  const { db, regions, priceLists, rideStats } = app;
   /** Renders a ride's page: the open ride with its forms, or the receipt. */
   async function renderRide(
     reply: FastifyReply,
@@ -234,7 +234,7 @@ export const ridesPlugin: FastifyPluginAsyncZod = async (app) => {
       const values = formValues(request.body);
       let ended: Ride;
       try {
-        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList: priceLists[regions.currencyOf(ride.city)] });
+        ended = await endRide(db, user, ride, values.endAddress ?? '', { priceList: priceLists[regions.currencyOf(ride.city)], stats: rideStats });
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);

@@ -136,7 +136,7 @@ const cityParams = z.object({ city: z.string().max(100) });
 const vehicleParams = z.object({ city: z.string().max(100), id: z.string().max(100) });
 
 export const vehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
-  const { db, regions, priceLists } = app;
+  const { db, regions, priceLists, rideStats } = app;
   app.get('/cities/:city/vehicles', { schema: { params: cityParams, querystring: listQuery } }, async (request, reply) => {
     const requested = request.params.city;
     const city = regions.findCity(requested) ?? regions.findCity(requested.trim().toLowerCase());
@@ -245,7 +245,7 @@ export const vehiclesPlugin: FastifyPluginAsyncZod = async (app) => {
     const user = userOf(request);
     const back = cityVehiclesPath(city.name);
     try {
-      const ride = await startRide(db, user, { city: city.name, id });
+      const ride = await startRide(db, user, { city: city.name, id }, { stats: rideStats });
       const what = ride.vehicleType ? vehicleTypeLabel(ride.vehicleType).toLowerCase() : 'ride';
       return reply.flash('success', `Your ${what} is unlocked. Have a good ride!`).redirect(ridePath(ride.city, ride.id), 303);
     } catch (error) {

@@ -10,6 +10,7 @@ import type { Database } from '../../db/connect.ts';
 import { asOfSystemTime } from '../../db/follower-reads.ts';
 import { tokenSigningKey } from '../../movr/api-tokens.ts';
 import type { PriceLists } from '../../movr/pricing.ts';
+import { RideStats } from '../../movr/ride-stats.ts';
 import type { RegionMap } from '../../region-map.ts';
 import { deriveSessionKey } from './sessions.ts';
 
@@ -34,6 +35,8 @@ declare module 'fastify' {
      */
     readonly staleReads: SQL | undefined;
     readonly keys: AppKeys;
+    /** Rides started and ended and their revenue per city, for /metrics (src/web/metrics.ts). */
+    readonly rideStats: RideStats;
   }
 }
 
@@ -52,6 +55,7 @@ export const contextPlugin = fp<ContextOptions>(
     app.decorate('regions', config.regionMap);
     app.decorate('priceLists', config.priceLists);
     app.decorate('staleReads', asOfSystemTime(db, config.followerReads));
+    app.decorate('rideStats', new RideStats());
     app.decorate('keys', Object.freeze({ session: deriveSessionKey(secretKey), token: tokenSigningKey(secretKey) }));
   },
   { name: 'movr-context', fastify: '5.x' },

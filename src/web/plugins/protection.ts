@@ -46,7 +46,8 @@ export class ShuttingDownError extends Error {
 /** Seconds a shed request is told to wait. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 2;
 
-const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+/** Always answered, also while shedding load: the health checks and the metrics show the overload. */
+const HEALTH_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Fastify's serverFactory: a node:http server with the configured timeouts and connection caps.
