@@ -39,6 +39,7 @@ import { BENCH_CITY, BenchPairs, PAIR_STRIDE, pairNumbers, settleStatistics } fr
 import { type HttpLoadResult, type HttpRequestSpec, findWrk, runHttpLoad } from './bench/http-load.ts';
 import type { LoopResult } from './bench/loop-driver.ts';
 import { type PgbenchResult, runPgbench } from './bench/pgbench.ts';
+import { type TransactionTotals, retriesPerTransaction, scrapeTransactionTotals, totalsBetween } from './bench/movr-metrics.ts';
 import { run, stopAll } from './bench/processes.ts';
 import { type RowScripts, listScripts, loopScripts, pageScripts, startScripts } from './bench/scripts.ts';
 import { type MemoryPeak, MemorySampler, type MovrServer, buildMovr, startMovr } from './bench/server.ts';
@@ -192,6 +193,8 @@ interface MovrRun {
 
 interface Round {
   movr: MovrRun;
+  /** MovR's transactions and 40001 retries during its run, from its /metrics. */
+  movrTransactions: TransactionTotals;
   pgbench: PgbenchResult;
   ratio: number;
   memory: MemoryPeak;
@@ -205,7 +208,7 @@ interface RowReport {
   named: number;
   roundTrips: number;
   rounds: Round[];
-  movr: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number | null; statuses: Record<string, number>; repeated: number };
+  movr: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number; statuses: Record<string, number>; repeated: number };
   pgbench: { rate: number; p50Ms: number; p99Ms: number; retriesPerTx: number; failed: number; aborted: number };
   ratio: number;
   ratioRange: [number, number];
@@ -421,11 +424,14 @@ async function runRow(row: RowName): Promise<RowReport> {
   server!.takeLogged();
   const done: Round[] = [];
   for (let round = 1; round <= rounds; round++) {
+    const countsBefore = await scrapeTransactionTotals(server!.metricsUrl);
     sampler!.start();
     const movr = await prepared.movr(seconds);
     sampler!.pause();
     const memory = sampler!.take();
     await quiet();
+    // After quiet(): requests still queued in the server at the end of the run are counted too.
+    const movrTransactions = totalsBetween(countsBefore, await scrapeTransactionTotals(server!.metricsUrl));
     await prepared.reset?.();
     const pgbench = await runPgbench({
       url,
@@ -439,7 +445,7 @@ async function runRow(row: RowName): Promise<RowReport> {
       cycles: row === 'loop',
     });
     await prepared.reset?.();
-    const result: Round = { movr, pgbench, ratio: movr.rate / pgbench.rate, memory };
+    const result: Round = { movr, movrTransactions, pgbench, ratio: movr.rate / pgbench.rate, memory };
     done.push(result);
     const problems = [
       Object.values(movr.statuses).some((n) => n > 0) && `MovR answered ${statusText(movr.statuses)}`,
@@ -480,8 +486,7 @@ async function runRow(row: RowName): Promise<RowReport> {
       rate: mean(done.map((r) => r.movr.rate)),
       p50Ms: mean(done.map((r) => r.movr.p50Ms)),
       p99Ms: mean(done.map((r) => r.movr.p99Ms)),
-      // MovR counts its 40001 retries (transactionStats) but does not expose them outside the process.
-      retriesPerTx: null,
+      retriesPerTx: retriesPerTransaction(done.map((r) => r.movrTransactions)),
       statuses,
       repeated: sum((r) => r.movr.repeated),
     },
@@ -518,7 +523,7 @@ function tableRows(reports: RowReport[]): string[][] {
     ms(r.pgbench.p50Ms),
     ms(r.pgbench.p99Ms),
     rounds > 1 ? `${r.ratio.toFixed(2)} (${r.ratioRange[0].toFixed(2)}–${r.ratioRange[1].toFixed(2)})` : r.ratio.toFixed(2),
-    r.movr.retriesPerTx === null ? 'n/a' : r.movr.retriesPerTx.toFixed(3),
+    r.movr.retriesPerTx.toFixed(3),
     r.pgbench.retriesPerTx.toFixed(3),
     `${r.rssPeakMiB.toFixed(0)} MiB (${r.processes} processes, ${r.rssTotalMiB.toFixed(0)} MiB in all)`,
     statusText(r.movr.statuses) || '0',
@@ -590,7 +595,7 @@ try {
   const notes = reports.flatMap((r) => r.notes.map((n) => `${r.row}: ${n}`));
   console.log(
     `\nratio: MovR's rate over pgbench's (sum over rounds${rounds > 1 ? ', range of the rounds in brackets' : ''}); p50/p99: means of the rounds; ` +
-      `40001 retries/tx: MovR counts them in-process but does not expose them (n/a), pgbench --max-tries ${db.transactionSettings.maxAttempts} counts its own; ` +
+      `40001 retries/tx: MovR's from its /metrics before and after each run (retries over transactions ended; 0 for rows without transactions), pgbench --max-tries ${db.transactionSettings.maxAttempts} counts its own; ` +
       `MovR RSS per process: the highest VmRSS of any one server process during the MovR runs (the number of processes and their summed peak in brackets).`,
   );
   for (const note of notes) console.log(`note: ${note}`);

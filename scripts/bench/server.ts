@@ -2,6 +2,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { freePort } from './movr-metrics.ts';
 import { spawnTracked, stop } from './processes.ts';
 
 export interface ServerOptions {
@@ -18,6 +19,8 @@ export interface ServerOptions {
 export interface MovrServer {
   child: ChildProcess;
   url: string;
+  /** The server's metrics (MOVR_METRICS_PORT on loopback), every worker's added up. */
+  metricsUrl: string;
   /**
    * What the server logged (LOG_LEVEL=warn: warnings and errors) since the last call, counted by
    * kind: a JSON log line by its status, code and reason (or message), any other line as it is.
@@ -46,6 +49,7 @@ export function buildMovr(root: string): void {
 }
 
 export async function startMovr(options: ServerOptions): Promise<MovrServer> {
+  const metricsPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -58,6 +62,7 @@ export async function startMovr(options: ServerOptions): Promise<MovrServer> {
     MOVR_HOME: path.join(options.cwd, '.movr'),
     PORT: '0',
     HOST: '127.0.0.1',
+    MOVR_METRICS_PORT: String(metricsPort),
     ...(options.workers === undefined ? {} : { MOVR_WORKERS: options.workers }),
   };
   const child = spawnTracked(process.execPath, [...(options.nodeArgs ?? []), path.join(options.root, 'bin', 'movr.js'), 'serve'], {
@@ -98,6 +103,7 @@ export async function startMovr(options: ServerOptions): Promise<MovrServer> {
   return {
     child,
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     takeLogged() {
       const taken = logged;
       logged = new Map();
