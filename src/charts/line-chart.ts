@@ -19,6 +19,18 @@ export interface LinePoint {
 export interface LineSeries {
   name: string;
   points: readonly LinePoint[];
+  /** The line's colour; by default the palette's, by the series' place. */
+  colour?: string;
+  /** The line's stroke-dasharray, null for a solid line; by default by the series' place. */
+  dash?: string | null;
+}
+
+/** A series' colour and dash: its own, or the palette's by its place. */
+function look(series: LineSeries, index: number): { colour: string; dash: string | undefined } {
+  return {
+    colour: series.colour ?? seriesColour(index),
+    dash: series.dash === null ? undefined : (series.dash ?? seriesDash(index)),
+  };
 }
 
 export interface LineChartOptions {
@@ -99,7 +111,7 @@ export function lineChart(options: LineChartOptions): string {
   const yLabels = yTicks.map(yFormat);
   const yTitle = axisTitle(options.y?.label, options.y?.unit);
 
-  const legendItems = options.series.map((s, i) => ({ name: s.name, colour: seriesColour(i), dash: seriesDash(i) }));
+  const legendItems = options.series.map((s, i) => ({ name: s.name, ...look(s, i) }));
   const left = Math.ceil((yTitle ? 28 : 8) + Math.max(16, ...yLabels.map((l) => textWidth(l, 12))) + 8);
   // Room for half of the last x label, which is centred on the plot's right edge at most.
   const right = 24;
@@ -137,7 +149,7 @@ export function lineChart(options: LineChartOptions): string {
       .y((p) => y(p.y ?? 0))
       .digits(1);
     const lines = options.series.map((s, i) => {
-      const colour = seriesColour(i);
+      const { colour, dash } = look(s, i);
       const points = [...s.points].sort((a, b) => a.x - b.x);
       // A point with no defined neighbour would be invisible as a path: it gets a dot.
       const dots = points
@@ -146,7 +158,7 @@ export function lineChart(options: LineChartOptions): string {
         .join('');
       return (
         `<g class="movr-chart-series"${attrs({ 'data-series': s.name })}>` +
-        `<path${attrs({ d: path(points) ?? '', fill: 'none', stroke: colour, 'stroke-width': 2, 'stroke-dasharray': seriesDash(i), 'stroke-linejoin': 'round', 'stroke-linecap': 'round' })}/>` +
+        `<path${attrs({ d: path(points) ?? '', fill: 'none', stroke: colour, 'stroke-width': 2, 'stroke-dasharray': dash, 'stroke-linejoin': 'round', 'stroke-linecap': 'round' })}/>` +
         dots +
         '</g>'
       );

@@ -115,6 +115,28 @@ describe('lineChart', () => {
     }
   });
 
+  it('lets a series choose its colour and dash (solid with null)', () => {
+    const doc = root(
+      lineChart({
+        title: 'runs',
+        series: [
+          { name: 'a p50', colour: '#123456', dash: null, points: [{ x: 0, y: 1 }, { x: 1, y: 2 }] },
+          { name: 'a p99', colour: '#123456', dash: '2 3', points: [{ x: 0, y: 3 }, { x: 1, y: 4 }] },
+        ],
+      }),
+    );
+    const paths = byClass(doc, 'movr-chart-series').map((s) => all(s, 'path')[0]!.attributes);
+    expect(paths.map((p) => [p.stroke, p['stroke-dasharray']])).toEqual([
+      ['#123456', undefined],
+      ['#123456', '2 3'],
+    ]);
+    const swatches = byClass(doc, 'movr-chart-legend-item').map((i) => all(i, 'line')[0]!.attributes);
+    expect(swatches.map((l) => [l.stroke, l['stroke-dasharray']])).toEqual([
+      ['#123456', undefined],
+      ['#123456', '2 3'],
+    ]);
+  });
+
   it('uses the domains it is given and a linear x with its unit', () => {
     const doc = root(
       lineChart({
