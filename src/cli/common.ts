@@ -94,6 +94,14 @@ export function wholeNumberOption(flags: string, description: string, defaultVal
   }).default(defaultValue);
 }
 
+/** A TCP port, 0 to 65535 (0: any free one), with no default, e.g. `--prometheus-port <port>`. */
+export function portOption(flags: string, description: string): Option {
+  return parsedOption(flags, description, (flag, value) => {
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535, got "${value}"`);
+    return Number(value);
+  });
+}
+
 /** A number ≥ 0 with an optional fraction, e.g. `--max-rate <ops/s>`. */
 export function decimalOption(flags: string, description: string, defaultValue: number): Option {
   return parsedOption(flags, description, (flag, value) => {

@@ -12,6 +12,7 @@ import { demoAccountsCommand } from './demo-accounts.ts';
 import { serveCommand } from './serve.ts';
 import { workloadCheckCommand } from './workload-check.ts';
 import { workloadInitCommand } from './workload-init.ts';
+import { workloadReportCommand } from './workload-report.ts';
 import { workloadRunCommand } from './workload-run.ts';
 
 /** The program with every command; a new one for each run (commander keeps parsed values). */
@@ -33,6 +34,7 @@ export function buildProgram(context: CliContext): Command {
         workloadInitCommand(context),
         workloadRunCommand(context),
         workloadCheckCommand(context),
+        workloadReportCommand(context),
       ]),
     ],
   );

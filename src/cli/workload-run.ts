@@ -6,8 +6,10 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import type { RegionMap } from '../region-map.ts';
 import { DirectTarget } from '../workload/direct-target.ts';
+import { WorkloadMetrics } from '../workload/prometheus.ts';
+import type { MetricsServer } from '../web/metrics-server.ts';
 import { HttpTarget } from '../workload/http-target.ts';
-import { DEFAULT_MIX, DEFAULT_WRITE_WEIGHTS, WRITE_OPERATIONS, parseCities, parseWeights, validateMix } from '../workload/mix.ts';
+import { DEFAULT_MIX, DEFAULT_WRITE_WEIGHTS, OPERATIONS, WRITE_OPERATIONS, parseCities, parseWeights, validateMix } from '../workload/mix.ts';
 import { JsonReport, intervalPrinter } from '../workload/report.ts';
 import { DEFAULT_RUN_OPTIONS, type RunOptions, type RunResult, runWorkload } from '../workload/run.ts';
 import { formatSummary } from '../workload/stats.ts';
@@ -19,6 +21,7 @@ import {
   dbOption,
   decimalOption,
   durationOption,
+  portOption,
   usageOnMixError,
   wholeNumberOption,
 } from './common.ts';
@@ -37,6 +40,8 @@ interface RunFlags {
   cities?: string;
   ridersPerWorker: number;
   json?: string;
+  prometheusPort?: number;
+  prometheusHost: string;
   /** false with --no-check. */
   check: boolean;
 }
@@ -58,7 +63,9 @@ export function workloadRunCommand(context: CliContext): Command {
     .option('--weights <list>', `Write weights, e.g. start_ride=0.5,end_ride=0.2 (defaults: ${weights})`)
     .option('--cities <list>', 'Cities and regions to use, e.g. paris,us-west1 (default: all)')
     .addOption(wholeNumberOption('--riders-per-worker <n>', 'Riders each worker owns', d.ridersPerWorker, 1))
-    .option('--json <file>', 'Write the per-second series and the summary as JSON')
+    .option('--json <file>', 'Write the per-second series and the summary as JSON (draw it with movr workload report)')
+    .addOption(portOption('--prometheus-port <port>', 'Serve live per-operation metrics at http://<host>:<port>/metrics while running'))
+    .option('--prometheus-host <host>', 'Interface for --prometheus-port', '127.0.0.1')
     .option('--no-check', 'Do not check the invariants at the end')
     .action((flags: RunFlags) => workloadRun(context, flags));
 }
@@ -125,23 +132,35 @@ async function workloadRun(context: CliContext, flags: RunFlags): Promise<void> 
   const { target, db } = await chooseTarget(context, flags, options, config);
   const stop = stopOnSignal(context);
   let report: JsonReport | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     report = flags.json === undefined ? undefined : new JsonReport(flags.json);
+    const metrics = flags.prometheusPort === undefined ? undefined : new WorkloadMetrics(OPERATIONS, () => target.retries());
+    if (metrics) {
+      metricsServer = await metrics.serve(flags.prometheusHost, flags.prometheusPort!).catch((error: unknown) => {
+        throw new UsageError(`--prometheus-port ${flags.prometheusPort}: ${(error as Error).message}`);
+      });
+      context.err(`metrics at ${metricsServer.url}\n`);
+    }
     announce(context, target, options);
     const printInterval = intervalPrinter(context.out);
+    let startedAt: string | undefined;
     const result = await runWorkload(target, {
       ...options,
       signal: stop.signal,
       onStatus: (message) => context.err(`${message}\n`),
       onInterval: (rows) => {
+        startedAt ??= new Date(Date.now() - (rows[0]?.elapsedSec ?? 0) * 1000).toISOString();
         printInterval(rows);
         report?.interval(rows);
       },
+      ...(metrics ? { observer: metrics } : {}),
     });
     printResult(context, result);
     if (report) {
       report.finish(result.summary, {
         target: target.description,
+        startedAt: startedAt ?? null,
         ...options,
         mix: options.mix,
         probabilities: result.probabilities,
@@ -155,6 +174,7 @@ async function workloadRun(context: CliContext, flags: RunFlags): Promise<void> 
     else context.out("check: skipped (pass --db with the server's database to check it)\n");
   } finally {
     stop.dispose();
+    await metricsServer?.close();
     report?.close();
     await target.close();
     await db?.close();

@@ -25,7 +25,7 @@ import {
   type WriteOperation,
 } from './mix.ts';
 import { RowRandom, hashString } from './random.ts';
-import { type IntervalRow, type OperationStats, type Summary, WorkloadStats } from './stats.ts';
+import { type IntervalRow, type OperationObserver, type OperationStats, type Summary, WorkloadStats } from './stats.ts';
 import { type Rider, type WorkloadTarget, classifyFailure, isOutcomeUnknown } from './target.ts';
 import type { ErrorCode } from '../web/errors.ts';
 
@@ -53,6 +53,8 @@ export interface RunOptions {
   intervalMs?: number;
   /** How long to wait for operations in flight once stopped (default 10 s). */
   stopGraceMs?: number;
+  /** Told of every operation as it ends (the live metrics of --prometheus-port). */
+  observer?: OperationObserver;
 }
 
 export const DEFAULT_RUN_OPTIONS = Object.freeze({
@@ -165,7 +167,7 @@ export async function runWorkload(target: WorkloadTarget, options: RunOptions): 
   if (probabilities[READ_OPERATION] > 0) active.push(READ_OPERATION);
   if (WRITE_OPERATIONS.some((op) => probabilities[op] > 0)) active.push(LOCATION_OPERATION);
   for (const op of WRITE_OPERATIONS) if (probabilities[op] > 0) active.push(op);
-  const stats = new WorkloadStats(active);
+  const stats = new WorkloadStats(active, options.observer);
   const stopper = new Stopper();
   const onAbort = () => stopper.stop();
   if (options.signal?.aborted) stopper.stop();

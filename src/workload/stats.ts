@@ -35,6 +35,17 @@ function increment(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
+/**
+ * Told of every operation as it ends (the live Prometheus metrics of `--prometheus-port`,
+ * prometheus.ts). Latencies in microseconds.
+ */
+export interface OperationObserver {
+  ok(operation: Operation, micros: number): void;
+  conflict(operation: Operation, code: string, micros: number): void;
+  error(operation: Operation, kind: string): void;
+  skip(operation: Operation): void;
+}
+
 export class OperationStats {
   readonly cumulative = histogram();
   readonly interval = histogram();
@@ -47,9 +58,17 @@ export class OperationStats {
   readonly conflictsByKind = new Map<string, number>();
   readonly errorsByKind = new Map<string, number>();
 
-  constructor(readonly operation: Operation) {}
+  constructor(
+    readonly operation: Operation,
+    private readonly observer?: OperationObserver,
+  ) {}
 
   ok(micros: number): void {
+    this.record(micros);
+    this.observer?.ok(this.operation, micros);
+  }
+
+  private record(micros: number): void {
     const value = clampMicros(micros);
     this.cumulative.recordValue(value);
     this.interval.recordValue(value);
@@ -58,18 +77,21 @@ export class OperationStats {
   }
 
   conflict(code: string, micros: number): void {
-    this.ok(micros);
+    this.record(micros);
     this.conflicts++;
     increment(this.conflictsByKind, code);
+    this.observer?.conflict(this.operation, code, micros);
   }
 
   error(kind: string): void {
     this.errors++;
     increment(this.errorsByKind, kind);
+    this.observer?.error(this.operation, kind);
   }
 
   skip(): void {
     this.skipped++;
+    this.observer?.skip(this.operation);
   }
 }
 
@@ -138,8 +160,11 @@ function sortedRecord(map: Map<string, number>): Record<string, number> {
 export class WorkloadStats {
   private readonly byOperation = new Map<Operation, OperationStats>();
 
-  constructor(readonly operations: readonly Operation[] = OPERATIONS) {
-    for (const op of operations) this.byOperation.set(op, new OperationStats(op));
+  constructor(
+    readonly operations: readonly Operation[] = OPERATIONS,
+    observer?: OperationObserver,
+  ) {
+    for (const op of operations) this.byOperation.set(op, new OperationStats(op, observer));
   }
 
   of(operation: Operation): OperationStats {
