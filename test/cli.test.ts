@@ -279,10 +279,13 @@ for (const kind of ['pglite', 'postgres'] as TestDatabaseKind[]) {
 describe('movr serve on the embedded database', () => {
   it('creates, migrates and fills the database on first run, and reuses it on the next', { timeout: 180_000 }, async () => {
     const home = scratchDir('movr-home-');
-    const first = await startMovr({ env: { MOVR_HOME: home } });
+    const first = await startMovr({ env: { MOVR_HOME: home, LOG_LEVEL: 'info' } });
     try {
       expect(first.output()).toContain(`Created the embedded database in ${path.join(home, 'data')}`);
-      expect(first.output()).toMatch(/Demo accounts/);
+      // The banner, once: the URL, the database, the demo accounts to log in with.
+      expect(first.output().split(first.url).length - 1, first.output()).toBe(1);
+      expect(first.output()).toContain(`  database: pglite:${path.join(home, 'data')} (the embedded database)\n`);
+      expect(first.output()).toContain('  demo accounts: npx movr demo-accounts\n');
       const page = await fetch(first.url);
       expect(page.status).toBe(200);
       const html = await page.text();
@@ -306,6 +309,7 @@ describe('movr serve on the embedded database', () => {
     const second = await startMovr({ env: { MOVR_HOME: home } });
     try {
       expect(second.output()).not.toContain('Created the embedded database');
+      expect(second.output()).toContain('  demo accounts: npx movr demo-accounts\n');
       expect((await fetch(second.url)).status).toBe(200);
     } finally {
       expect(await second.stop('SIGINT')).toBe(0);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { Config } from '../config.ts';
+import { createLogger } from '../web/logging.ts';
 import type { Database } from '../db/connect.ts';
 import { checkInstanceRegion } from '../db/instance-region.ts';
 import { migrate } from '../db/migrate.ts';
@@ -83,16 +84,37 @@ async function serve(context: CliContext): Promise<void> {
   }
   if (db.kind !== 'pglite' && config.workers > 1) {
     const regionWarning = await checkInstanceRegion(db, config.region);
+    const where = { kind: db.kind, displayUrl: db.displayUrl };
     await db.close();
     if (regionWarning) context.err(`movr: ${regionWarning}\n`);
-    const url = await runPrimary(config, config.workers);
-    context.out(`MovR is running at ${url} (${config.workers} worker processes)\n`);
+    const url = await runPrimary(config, config.workers, createLogger(config, { role: 'primary' }));
+    const { port, host } = config.metrics;
+    const metricsUrl = port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+    context.out(banner(config, { url, workers: config.workers, db: where, metricsUrl }));
     return;
   }
   const server = await listen(config, db);
   const regionWarning = await checkInstanceRegion(db, config.region);
   if (regionWarning) server.app.log.warn(regionWarning);
-  context.out(`MovR is running at ${server.url}\n`);
+  context.out(banner(config, { url: server.url, workers: 1, db, metricsUrl: server.metricsUrl }));
+}
+
+/**
+ * What `movr serve` says once it serves, once: the URL, the database, how to log in, and where
+ * the metrics are.
+ */
+export function banner(
+  config: Pick<Config, 'regionMap'>,
+  where: { url: string; workers: number; db: Pick<Database, 'kind' | 'displayUrl'>; metricsUrl: string | undefined },
+): string {
+  const embedded = where.db.kind === 'pglite';
+  const lines = [
+    `MovR is running at ${where.url}${where.workers > 1 ? ` (${where.workers} worker processes)` : ''}`,
+    `  database: ${where.db.displayUrl}${embedded ? ' (the embedded database)' : ` (${where.db.kind === 'cockroachdb' ? 'CockroachDB' : 'PostgreSQL'})`}`,
+    '  demo accounts: npx movr demo-accounts',
+    ...(where.metricsUrl ? [`  metrics: ${where.metricsUrl}`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** Migrates the embedded database; on its first start, loads the data set with the demo accounts. */

@@ -3,7 +3,6 @@
 // flash messages and rate limits. It never listens (see server.ts), so tests drive it with
 // app.inject().
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
@@ -19,6 +18,7 @@ import { errorsPlugin, handleClientError, handleFrameworkError } from './errors.
 import { LOGIN_LIMITS, type LoginLimiter, openLoginLimiter } from './login-limiter.ts';
 import { responseSerializerCompiler } from './serializers.ts';
 import { healthPlugin } from './health.ts';
+import { fastifyLoggerOptions, requestLine } from './logging.ts';
 import { metricsPlugin, metricsRoutes } from './metrics.ts';
 import { templateFormat } from './pages/format.ts';
 import { accountPlugin } from './pages/account.ts';
@@ -78,7 +78,7 @@ export interface BuildAppOptions {
   db: Database;
   /** Signs and encrypts session cookies (see secret-key.ts). */
   secretKey: string;
-  /** Fastify's `logger` option; by default a pino logger configured from config. */
+  /** Fastify's `logger` option; by default MovR's (logging.ts), configured from config. */
   logger?: boolean | object;
 }
 
@@ -91,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const { config, db } = options;
 
   const app = Fastify({
-    logger: (options.logger ?? loggerOptions(config)) as FastifyServerOptions['logger'],
+    logger: (options.logger ?? fastifyLoggerOptions(config)) as FastifyServerOptions['logger'],
     // Behind a proxy, X-Forwarded-* would be trusted only once the operator says so.
     trustProxy: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -122,11 +122,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler(config.nodeEnv));
 
+  // One line per request, when it is answered: method, route pattern (the path for no route),
+  // status, milliseconds, the request id (reqId, bound by Fastify) and a refusal's error code.
+  app.decorateRequest('problemCode', undefined);
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+    const route = request.routeOptions.url ?? request.url.split('?', 1)[0] ?? '/';
+    const ms = Math.round(reply.elapsedTime);
+    const status = reply.statusCode;
+    const line = { method: request.method, route, status, ms, ...(request.problemCode ? { code: request.problemCode } : {}) };
+    request.log.info(line, requestLine(request.method, route, status, ms));
     done();
   });
 
@@ -184,31 +188,4 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(apiPlugin);
 
   return app;
-}
-
-/** Pino options: JSON lines, or pretty output in development on a terminal when pino-pretty is installed. */
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
-  const base = {
-    level: config.logLevel,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      censor: '[redacted]',
-    },
-  };
-  if (config.nodeEnv === 'development' && process.stdout.isTTY && isInstalled('pino-pretty')) {
-    return {
-      ...base,
-      transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
-    };
-  }
-  return base;
-}
-
-function isInstalled(name: string): boolean {
-  try {
-    createRequire(import.meta.url).resolve(name);
-    return true;
-  } catch {
-    return false;
-  }
 }

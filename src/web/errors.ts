@@ -41,6 +41,13 @@ import { pageContext } from './plugins/pages.ts';
 import { SECURITY_HEADERS } from './plugins/security-headers.ts';
 import { OVERLOAD_RETRY_AFTER_SECONDS, OverloadedError, ShuttingDownError } from './plugins/protection.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error code a refused request was answered with, for its log line (app.ts). */
+    problemCode: string | undefined;
+  }
+}
+
 /** The HTTP status of each kind of DomainError. */
 export const STATUS_BY_DOMAIN_KIND: Readonly<Record<DomainErrorKind, number>> = Object.freeze({
   invalid: 400,
@@ -354,7 +361,8 @@ const FRAMEWORK_ERROR_MESSAGES: Readonly<Record<string, string>> = {
  */
 export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
-  request.log.info({ status, code: error.code }, 'framework error');
+  // Its code goes on the request's one line (app.ts).
+  request.problemCode = error.code;
   reply.headers(SECURITY_HEADERS);
   reply.header('x-request-id', request.id);
   reply.header('cache-control', 'no-store');
@@ -402,11 +410,15 @@ export const errorsPlugin = fp(
         // Unavailable for now (database, load, shutdown): worth a warning, not a stack.
         request.log.warn({ status: problem.status, code: problem.code, reason: (error as Error).message }, problem.message);
       } else {
-        request.log.info({ status: problem.status, code: problem.code }, problem.message);
+        // A refusal (4xx): its code goes on the request's one line (app.ts), not a line of its own.
+        request.problemCode = problem.code;
       }
       return sendProblem(request, reply, problem);
     });
-    app.setNotFoundHandler(async (request, reply) => sendProblem(request, reply, NOT_FOUND));
+    app.setNotFoundHandler(async (request, reply) => {
+      request.problemCode = NOT_FOUND.code;
+      return sendProblem(request, reply, NOT_FOUND);
+    });
   },
   { name: 'movr-errors', dependencies: ['movr-pages'] },
 );

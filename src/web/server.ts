@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { purgeExpired } from '../movr/housekeeping.ts';
 import { buildApp } from './app.ts';
-import { isClusterWorker } from './cluster.ts';
+import { isClusterWorker, workerId } from './cluster.ts';
 import { type MetricsServer, metricsPortError, serveMetrics } from './metrics-server.ts';
 import { resolveSecretKey } from './secret-key.ts';
 
@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     const inFlight = trackRequests(app);
     await options.beforeListen?.(app);
-    await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `socket bound to ${address}` });
+    await listenQuietly(app, config);
     metrics = await metricsPort(app, config);
     return running(app, config, db, inFlight, options.signals ?? ALL_SIGNALS, options.housekeeping ?? true, metrics);
   } catch (error) {
@@ -68,6 +68,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await app?.close().catch(() => {});
     await db.close().catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * Listens without Fastify's own "listening on" line at info: the URL is said once, by the
+ * start-up banner (cli/serve.ts), or by each worker's "listening" line in a cluster.
+ */
+async function listenQuietly(app: FastifyInstance, config: Config): Promise<void> {
+  const level = app.log.level;
+  if (level === 'info') app.log.level = 'warn';
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } finally {
+    app.log.level = level;
   }
 }
 
@@ -134,7 +148,10 @@ function running(
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  app.log.info({ url, database: db.displayUrl, region: config.region ?? null }, `MovR listening on ${url}`);
+  const where = { url, database: db.displayUrl, region: config.region ?? null, ...(metrics ? { metrics: metrics.url } : {}) };
+  // A single process's banner is printed by `movr serve`; in a cluster each worker says it listens.
+  if (isClusterWorker()) app.log.info({ ...where, worker: workerId() }, `worker ${workerId()} listening on ${url}`);
+  else app.log.debug(where, `MovR listening on ${url}`);
   const stopHousekeeping = startHousekeeping(app, db, housekeeping ? config.housekeepingIntervalMs : 0);
 
   let closing: Promise<void> | undefined;

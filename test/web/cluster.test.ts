@@ -90,7 +90,7 @@ describe('poolPerWorker', () => {
       replaced = childrenOf(primary).filter((pid) => pid !== workers[0]);
     }
     expect(replaced).toHaveLength(2);
-    for (let i = 0; i < 100 && movr.output().split('MovR listening').length < 4; i++) await sleep(100);
+    for (let i = 0; i < 100 && movr.output().split('listening on http').length < 4; i++) await sleep(100);
     expect(movr.output()).toContain('a worker died: starting another');
     expect((await fetch(`${movr.url}/readyz`)).status).toBe(200);
 
