@@ -68,12 +68,15 @@ describeBrowser('workload report in Chromium', () => {
         const base = svg.querySelectorAll('.movr-chart-x line')[0]!.getBoundingClientRect();
         const grid = Array.from(svg.querySelectorAll('.movr-chart-y line'), (l) => l.getBoundingClientRect().top);
         const plot = { left: base.left, right: base.right, bottom: base.bottom, top: Math.min(...grid) };
-        const lines = Array.from(svg.querySelectorAll('.movr-chart-series path'), (p) => p.getBoundingClientRect());
+        // A lone point's path ("M x,y Z") has no extent (its dot is a <circle>): left out.
+        const lines = Array.from(svg.querySelectorAll('.movr-chart-series path'), (p) => p.getBoundingClientRect()).filter(
+          (l) => l.width > 0 || l.height > 0,
+        );
         return {
           title: svg.querySelectorAll('title')[0]?.textContent ?? '',
           width: box.width,
           height: box.height,
-          lines: lines.filter((l) => l.width > 0 || l.height > 0).length,
+          lines: lines.length,
           inside: lines.every((l) => l.left >= plot.left - 2 && l.right <= plot.right + 2 && l.top >= plot.top - 2 && l.bottom <= plot.bottom + 2),
         };
       }),

@@ -2,9 +2,9 @@
 // stops them all; the embedded database stays in one process.
 import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/bench/movr-metrics.ts';
 import { parsePrometheusText, sumOf } from '../../src/prometheus-text.ts';
 import { poolPerWorker, workerHeapFlags } from '../../src/web/cluster.ts';
 import { startMovr } from '../support/cli.ts';
@@ -23,15 +23,6 @@ function childrenOf(pid: number): number[] {
       }
     })
     .map(Number);
-}
-
-/** A port free right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** GET on a connection of its own (so that the cluster spreads the requests over its workers). */
