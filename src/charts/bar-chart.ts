@@ -3,7 +3,7 @@
 import { max, min } from 'd3-array';
 import { scaleBand, scaleLinear } from 'd3-scale';
 import { type Plot, xAxis, yAxis } from './axes.ts';
-import { axisTitle, formatValue, tickFormatter } from './format.ts';
+import { axisTitle, formatValue, tickFormatter, usableDomain } from './format.ts';
 import { legend } from './legend.ts';
 import { seriesColour } from './palette.ts';
 import { attrs, chartId, escapeXml, heading, noData, svgDocument, textWidth } from './svg.ts';
@@ -57,7 +57,7 @@ export function barChart(options: BarChartOptions): string {
   const low = Math.min(0, min(values) ?? 0);
   const high = Math.max(0, max(values) ?? 1);
   const y = scaleLinear()
-    .domain(options.y?.domain ?? [low, high === low ? low + 1 : high])
+    .domain(options.y?.domain ?? usableDomain(low, high))
     .nice(5);
   const yTicks = y.ticks(5);
   const yFormat = tickFormatter(y.domain() as [number, number], 5);

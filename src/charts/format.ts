@@ -34,3 +34,13 @@ export function axisTitle(label: string | undefined, unit: string | undefined): 
   if (label && unit) return `${label} (${unit})`;
   return label ?? unit;
 }
+
+/**
+ * A domain d3 can put ticks on: one too narrow for floating point to step through (equal ends,
+ * or a span of subnormal numbers) is widened to one unit above its low end.
+ */
+export function usableDomain(lo: number, hi: number): [number, number] {
+  const span = hi - lo;
+  const tooNarrow = !(span > 1e-100) || span < Math.max(Math.abs(lo), Math.abs(hi)) * 1e-12;
+  return tooNarrow ? [lo, lo + Math.max(1, Math.abs(lo) * 1e-6)] : [lo, hi];
+}

@@ -5,7 +5,7 @@ import { extent, max, min } from 'd3-array';
 import { scaleLinear, scaleUtc } from 'd3-scale';
 import { line } from 'd3-shape';
 import { type Plot, xAxis, yAxis } from './axes.ts';
-import { axisTitle, formatTimestamp, formatValue, tickFormatter, timeFormatter } from './format.ts';
+import { axisTitle, formatTimestamp, formatValue, tickFormatter, timeFormatter, usableDomain } from './format.ts';
 import { legend } from './legend.ts';
 import { seriesColour, seriesDash } from './palette.ts';
 import { attrs, chartId, heading, noData, svgDocument, textWidth } from './svg.ts';
@@ -68,7 +68,7 @@ function domains(options: LineChartOptions): { x: [number, number]; y: [number, 
   const yLow = Math.min(0, min(points, (p) => p.y) ?? 0);
   const yHigh = max(points, (p) => p.y) ?? 1;
   const [y0, y1] = options.y?.domain ?? [yLow, yHigh === yLow ? yLow + 1 : yHigh];
-  return { x: [x0, x0 === x1 ? x0 + 1 : x1], y: [y0, y1] };
+  return { x: usableDomain(x0, x1), y: usableDomain(y0, y1) };
 }
 
 /** The chart's <desc>: the caller's description, the axes, and each series' range and last value. */

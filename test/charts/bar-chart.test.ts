@@ -80,6 +80,12 @@ describe('barChart', () => {
     expect(Number(neg!.attributes.y)).toBeCloseTo(Number(pos!.attributes.y) + Number(pos!.attributes.height), 0);
   });
 
+  it('draws values too small for ticks on a widened axis', () => {
+    const svg = barChart({ title: 'tiny', categories: ['a', 'b'], series: [{ name: 'n', values: [5e-324, 1e-323] }] });
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    expect(rect(root(svg))).toHaveLength(2);
+  });
+
   it('escapes every label and says "No data" when there is none', () => {
     const evil = '</text><script>x</script>&';
     const svg = barChart({ title: evil, categories: [evil], series: [{ name: evil, values: [1] }], x: { label: evil }, y: { unit: evil } });

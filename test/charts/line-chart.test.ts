@@ -152,6 +152,18 @@ describe('lineChart', () => {
     expect(all(byClass(doc, 'movr-chart-y')[0]!, 'text').map((t) => t.text)).toContain('100');
   });
 
+  it('draws data too narrow for ticks (equal or subnormal values) on a widened axis', () => {
+    for (const points of [
+      [{ x: 1e-323, y: 0 }, { x: 5e-324, y: 0 }],
+      [{ x: 5, y: 5e-324 }, { x: 6, y: 1e-323 }],
+      [{ x: 1e9, y: 1 }, { x: 1e9, y: 1 }],
+    ]) {
+      const svg = lineChart({ title: 'narrow', series: [{ name: 'a', points }] });
+      expect(svg).not.toMatch(/NaN|Infinity/);
+      expect(all(byClass(root(svg), 'movr-chart-x')[0]!, 'text').length).toBeGreaterThan(1);
+    }
+  });
+
   it('is well-formed and deterministic for any data', () => {
     fc.assert(
       fc.property(
@@ -170,7 +182,7 @@ describe('lineChart', () => {
           expect(lineChart(options)).toBe(svg);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
