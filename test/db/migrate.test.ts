@@ -19,6 +19,8 @@ const tables: PgTable[] = [
   schema.apiTokens,
   schema.idempotencyKeys,
   schema.sessions,
+  schema.operators,
+  schema.operatorActions,
 ];
 
 function dataTypeOf(sqlType: string): string {
