@@ -54,6 +54,10 @@ export const BIKE_BRANDS = ['Merida', 'Fuji', 'Cervelo', 'Pinarello', 'Santa Cru
 export const RETIRED = 'retired';
 export const VEHICLE_STATUSES = ['available', 'in_use', 'lost', RETIRED] as const;
 export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
+/** Statuses of vehicles never offered to riders: lost (until found) and retired. */
+export const OUT_OF_SERVICE = ['lost', RETIRED] as const;
+/** The statuses riders can filter a city's vehicles by. */
+export const RIDER_VEHICLE_STATUSES = ['available', 'in_use'] as const;
 
 export function isVehicleType(value: string | null | undefined): value is VehicleType {
   return (VEHICLE_TYPES as readonly (string | null | undefined)[]).includes(value);
