@@ -30,6 +30,7 @@ import { vehiclesPlugin } from './pages/vehicles.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { contextPlugin } from './plugins/context.ts';
 import { csrfPlugin } from './plugins/csrf.ts';
+import { operatorPlugin } from './plugins/operator.ts';
 import { pagesPlugin } from './plugins/pages.ts';
 import { protectedServerFactory, protectionPlugin } from './plugins/protection.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
@@ -164,6 +165,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(protectionPlugin);
   await app.register(sessionsPlugin);
   await app.register(authPlugin);
+  await app.register(operatorPlugin);
   await app.register(csrfPlugin);
   await app.register(pagesPlugin);
   await app.register(rateLimitPlugin);

@@ -541,6 +541,9 @@ export function toApiUserPromoCode(promo: UserPromoCode): z.output<typeof UserPr
 }
 
 export const PromoCodePage = page(PromoCodeSchema, 'PromoCodePage');
+export const PromoCodeQuery = PageQuery.extend({
+  city: CityInput().optional().describe('Only codes that apply in this city.'),
+});
 export const UserPromoCodeList = z.object({ items: z.array(UserPromoCodeSchema) }).meta({ id: 'UserPromoCodeList' });
 export const UserPromoCodeEnvelope = z.object({ promo_code: UserPromoCodeSchema });
 
