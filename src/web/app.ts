@@ -23,6 +23,7 @@ import { templateFormat } from './pages/format.ts';
 import { accountPlugin } from './pages/account.ts';
 import { homePlugin } from './pages/home.ts';
 import { myVehiclesPlugin } from './pages/my-vehicles.ts';
+import { operatorPagesPlugin } from './pages/operator.ts';
 import { profilePlugin } from './pages/profile.ts';
 import { promoCodesPlugin } from './pages/promo-codes.ts';
 import { ridesPlugin } from './pages/rides.ts';
@@ -179,6 +180,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(accountPlugin);
   await app.register(profilePlugin);
   await app.register(promoCodesPlugin);
+  await app.register(operatorPagesPlugin);
   // The JSON API under /api/v1, its OpenAPI document and /docs (see api/index.ts).
   await app.register(apiPlugin);
 
