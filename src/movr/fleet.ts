@@ -100,8 +100,9 @@ export async function idleVehicles(
 ): Promise<IdleVehicle[]> {
   const now = options.now ?? new Date();
   const threshold = new Date(now.getTime() - (options.idleHours ?? DEFAULT_IDLE_HOURS) * HOUR_MS);
-  const lastEnd = sql<string | null>`(SELECT extract(epoch from max(${rides.endTime}))::float8 FROM ${rides}
-    WHERE ${rides.vehicleCity} = ${vehicles.city} AND ${rides.vehicleId} = ${vehicles.id})`;
+  // Spelled out: Drizzle leaves a single table's columns unqualified, which a correlated subquery cannot have.
+  const lastEnd = sql<string | null>`(SELECT extract(epoch from max(r.end_time))::float8 FROM rides r
+    WHERE r.vehicle_city = vehicles.city AND r.vehicle_id = vehicles.id)`;
   const rows = await selectVehicles(db)
     .where(and(eq(vehicles.city, city), eq(vehicles.status, 'available')))
     .orderBy(asc(vehicles.id));
