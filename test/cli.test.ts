@@ -38,7 +38,7 @@ const HELP: [command: string, lists: string[]][] = [
     ],
   ],
   ['operators', ['grant [options] <username>', 'revoke [options] <username>', 'list [options]']],
-  ['operators grant', ['<username> the user’s username', '--db <url> Database (default: DATABASE_URL)']],
+  ['operators grant', ['username the user’s username', '--db <url> Database (default: DATABASE_URL)']],
   ['workload', ['init [options]', 'run [options]', 'check [options]']],
   [
     'workload init',

@@ -1,6 +1,7 @@
 // The operator API's shapes (/api/v1/operator/…): promo campaigns, the fleet, the dashboard and
 // the record of operators' actions. Built from the domain's rules like schemas.ts, and mapped
-// from domain objects explicitly.
+// from domain objects explicitly. Request bodies built per region map carry no component id
+// (an id is global to zod's registry, and every app builds its own).
 import { z } from 'zod';
 import type { Dashboard } from '../../movr/dashboard.ts';
 import { BUCKETS } from '../../movr/dashboard.ts';
@@ -103,14 +104,14 @@ export function newCampaignBody(regions: RegionMap) {
   return z
     .object({ code: PromoCodeName, ...campaignFields(regions) })
     .refine((body) => (body.percent_off === undefined) !== (body.amount_off_cents === undefined), { message: ONE_DISCOUNT, path: ['percent_off'] })
-    .meta({ id: 'NewPromoCampaign' });
+    .describe('A new promo code and its rules.');
 }
 
 export function campaignChangesBody(regions: RegionMap) {
   return z
     .object(campaignFields(regions))
     .refine((body) => body.percent_off === undefined || body.amount_off_cents === undefined, { message: ONE_DISCOUNT, path: ['percent_off'] })
-    .meta({ id: 'PromoCampaignChanges', description: 'Fields left out stay as they are; the code itself cannot change.' });
+    .describe('Fields left out stay as they are; the code itself cannot change.');
 }
 
 type CampaignBody = Partial<z.output<ReturnType<typeof campaignChangesBody>>>;

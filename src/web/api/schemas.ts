@@ -500,7 +500,9 @@ const promoFields = {
   creation_time: DateTime.nullable(),
   expiration_time: DateTime.nullable().describe('Null: never expires.'),
   rules: PromoRulesSchema.nullable(),
-  percent_off: z.number().describe('The percent a ride’s fare is reduced by (0 for rules MovR does not understand).'),
+  percent_off: z.number().describe('The percent a ride’s fare is reduced by (0 for fixed discounts and rules MovR does not understand).'),
+  amount_off_cents: z.number().int().nullable().describe('A fixed discount in cents; null for percent discounts.'),
+  per_rider_limit: z.number().int().nullable().describe('Rides it discounts per rider; null: every ride.'),
 };
 
 export const PromoCodeSchema = z.object(promoFields).meta({ id: 'PromoCode' });
@@ -528,6 +530,8 @@ export function toApiPromoCode(promo: PromoCode): z.output<typeof PromoCodeSchem
     expiration_time: iso(promo.expirationTime),
     rules: toApiRules(promo.rules),
     percent_off: promo.percentOff,
+    amount_off_cents: promo.discount?.kind === 'fixed' ? promo.discount.cents : null,
+    per_rider_limit: promo.perRiderLimit,
   };
 }
 

@@ -38,7 +38,8 @@ import { type FormErrors, type FormValues, NO_FORM_ERRORS, formErrors, formValue
 import { cityOr404, idOr404 } from '../lookups.ts';
 import { operatorOf } from '../plugins/operator.ts';
 import { dashboardCharts } from './operator-charts.ts';
-import { cityLabel, formatMoney, regionLabel } from './format.ts';
+import { cityLabel, regionLabel } from './format.ts';
+import { discountLabel } from './promo-codes.ts';
 
 export const OPERATOR_HOME = '/operator';
 const PROMO_PATH = '/operator/promo-codes';
@@ -96,14 +97,6 @@ function queryString(values: Record<string, string | undefined>): string {
   return text ? `?${text}` : '';
 }
 
-/** '25% off', '$2.50 off'. */
-export function campaignDiscountLabel(promo: Pick<PromoCode, 'discount'>): string {
-  const discount = promo.discount;
-  if (!discount) return 'No discount';
-  return discount.kind === 'percent'
-    ? `${discount.percent.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off`
-    : `${formatMoney(discount.cents)} off`;
-}
 
 const STATE_LABELS: Record<CampaignState, string> = { active: 'Active', scheduled: 'Scheduled', ended: 'Ended' };
 
@@ -275,7 +268,7 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
       states: Object.entries(STATE_LABELS).map(([value, label]) => ({ value, label, href: `${PROMO_PATH}?state=${value}` })),
       codes: page.items.map((promo) => ({
         ...promo,
-        discountLabel: campaignDiscountLabel(promo),
+        discountLabel: discountLabel(promo),
         state: campaignState(promo, now),
         stateLabel: STATE_LABELS[campaignState(promo, now)],
         href: `${PROMO_PATH}/${encodeURIComponent(promo.code)}`,
@@ -293,7 +286,7 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
       title: promo ? `Promo code ${promo.code}` : 'New promo code',
       nav: 'operator',
       tab: 'promo-codes',
-      promo: promo && { ...promo, discountLabel: campaignDiscountLabel(promo), state: campaignState(promo, now), stateLabel: STATE_LABELS[campaignState(promo, now)] },
+      promo: promo && { ...promo, discountLabel: discountLabel(promo), state: campaignState(promo, now), stateLabel: STATE_LABELS[campaignState(promo, now)] },
       action: promo ? `${PROMO_PATH}/${encodeURIComponent(promo.code)}` : PROMO_PATH,
       values: options.values,
       errors: options.errors,
