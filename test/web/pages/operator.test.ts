@@ -58,6 +58,17 @@ describeEachDatabase('operator pages', (t) => {
     }
   });
 
+  it('refuses an operator’s form sent without its CSRF token (403) and changes nothing', async () => {
+    const id = await createVehicle(t.db, { city: 'boston' });
+    const before = await snapshot(t.db);
+    for (const url of ['/operator/promo-codes', `/operator/fleet/boston/${id}/lost`]) {
+      const response = await operator.postForm(url, { code: 'NO-TOKEN', discountType: 'percent', discountValue: '10' });
+      expect(response.statusCode, url).toBe(403);
+      expect(response.body, url).toContain('This form has expired or was not sent from MovR.');
+    }
+    expect(await snapshot(t.db)).toEqual(before);
+  });
+
   it('shows the dashboard with its charts and figures, links the CSV export, and exports the rides', async () => {
     const ride = await createRide(t.db, riderUser, { now: new Date(Date.now() - 20 * 60_000) });
     await endRide(t.db, riderUser, ride, 'Fenway', { priceList: DEFAULT_PRICE_LIST });
