@@ -3,7 +3,7 @@
 // The workload schema ties a vehicle's owner to the vehicle's city (vehicles (city, owner_id) →
 // users (city, id)), so owners add vehicles in their home city.
 import { randomUUID } from 'node:crypto';
-import { type SQL, and, asc, count, eq, gt, isNull, notInArray, or, sql } from 'drizzle-orm';
+import { type SQL, and, asc, count, eq, gt, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textNumber, textTimestamp } from '../db/lean.ts';
