@@ -13,7 +13,7 @@ const STACK_LINE = /^\s+at .+:\d+/m;
 /** Help text with its line breaks and column padding folded into single spaces. */
 const folded = (text: string) => text.replace(/\s+/g, ' ');
 
-const COMMANDS = ['serve', 'demo-accounts', 'db migrate', 'db status', 'db regions', 'workload init', 'workload run', 'workload check'];
+const COMMANDS = ['serve', 'demo-accounts', 'db migrate', 'db status', 'db regions', 'operators grant', 'operators revoke', 'operators list', 'workload init', 'workload run', 'workload check'];
 const init = DEFAULT_INIT_OPTIONS;
 const run = DEFAULT_RUN_OPTIONS;
 
@@ -37,6 +37,8 @@ const HELP: [command: string, lists: string[]][] = [
       '--db <url> Database to apply to (default: DATABASE_URL)',
     ],
   ],
+  ['operators', ['grant [options] <username>', 'revoke [options] <username>', 'list [options]']],
+  ['operators grant', ['username the user’s username', '--db <url> Database (default: DATABASE_URL)']],
   ['workload', ['init [options]', 'run [options]', 'check [options]']],
   [
     'workload init',

@@ -9,6 +9,7 @@ import { dbMigrateCommand } from './db-migrate.ts';
 import { dbRegionsCommand } from './db-regions.ts';
 import { dbStatusCommand } from './db-status.ts';
 import { demoAccountsCommand } from './demo-accounts.ts';
+import { operatorsCommands } from './operators.ts';
 import { serveCommand } from './serve.ts';
 import { workloadCheckCommand } from './workload-check.ts';
 import { workloadInitCommand } from './workload-init.ts';
@@ -30,6 +31,7 @@ export function buildProgram(context: CliContext): Command {
         dbStatusCommand(context),
         dbRegionsCommand(context),
       ]),
+      withSubcommands(new Command('operators').description('Who may run the platform: the operator pages and API'), operatorsCommands(context)),
       withSubcommands(new Command('workload').description('Load, drive and check the MovR data set'), [
         workloadInitCommand(context),
         workloadRunCommand(context),

@@ -104,8 +104,11 @@ async function chooseTarget(context: CliContext, flags: RunFlags, options: RunOp
       applicationName: 'movr workload',
     });
   if (flags.target !== undefined) {
-    const http = httpTarget(flags.target, options, config.regionMap);
-    return { target: http, db: flags.db === undefined ? undefined : await open(flags.db) };
+    const db = flags.db === undefined ? undefined : await open(flags.db);
+    // With the server's database, the workload makes its own account an operator, so that
+    // create_promo_code runs through POST /api/v1/operator/promo-codes.
+    const http = httpTarget(flags.target, options, config.regionMap, db);
+    return { target: http, db };
   }
   const db = await open(flags.db ?? config.databaseUrl);
   // The transactions need MovR's own tables (receipts, credentials) beside the workload's six.
@@ -116,9 +119,9 @@ async function chooseTarget(context: CliContext, flags: RunFlags, options: RunOp
   return { target: new DirectTarget(db, { regions: config.regionMap, priceLists: config.priceLists }), db };
 }
 
-function httpTarget(url: string, options: RunOptions, regions: RegionMap): HttpTarget {
+function httpTarget(url: string, options: RunOptions, regions: RegionMap, db: Database | undefined): HttpTarget {
   try {
-    return new HttpTarget(url, { regions, connections: options.concurrency });
+    return new HttpTarget(url, { regions, connections: options.concurrency, operatorDb: db });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -10,6 +10,7 @@ import {
   foreignKey,
   getTableConfig,
   index,
+  boolean,
   integer,
   jsonb,
   numeric,
@@ -94,6 +95,8 @@ export const rides = pgTable(
       .where(sql`end_time IS NULL`),
     // A rider's rides, newest first, for keyset pagination.
     index('rides_rider_start_time').on(t.city, t.riderId, t.startTime.desc(), t.id.desc()),
+    // The operators' dashboard: a city's rides ended in a period (decision 0025).
+    index('rides_city_end_time').on(t.city, t.endTime),
   ],
 );
 
@@ -125,6 +128,19 @@ export const promoCodes = pgTable(
     creationTime: ts('creation_time'),
     expirationTime: ts('expiration_time'),
     rules: jsonb('rules').$type<PromoRules>(),
+    // MovR's additions, all nullable so codes written by other tools keep working (decision 0024):
+    /** How many riders may redeem the code in all; null: no limit. */
+    redemptionLimit: integer('redemption_limit'),
+    /** How many riders have redeemed it; kept only for codes with a redemption limit. */
+    redemptions: integer('redemptions'),
+    /** Rides the code discounts for each rider who redeemed it; null: no limit (codes from elsewhere). */
+    perRiderLimit: integer('per_rider_limit'),
+    /** The cities where it applies; null with regions null: everywhere. */
+    cities: varchar('cities').array(),
+    /** The regions (of the region map) where it applies. */
+    regions: varchar('regions').array(),
+    /** Listed publicly (false: only riders who were given it, or who know it, can add it); null: listed. */
+    listed: boolean('listed'),
   },
   (t) => [primaryKey({ name: 'promo_codes_pkey', columns: [t.code] })],
 );
@@ -276,6 +292,44 @@ export const sessions = pgTable(
   ],
 );
 
+/**
+ * MovR's addition: who may run the platform (the operator pages and API). A row makes its user
+ * an operator; `movr operators grant|revoke` writes it (decision 0023).
+ */
+export const operators = pgTable(
+  'operators',
+  {
+    city: varchar('city').notNull(),
+    userId: uuid('user_id').notNull(),
+    grantedAt: ts('granted_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'operators_pkey', columns: [t.city, t.userId] }),
+    foreignKey({ name: 'operators_user_fk', columns: [t.city, t.userId], foreignColumns: [users.city, users.id] }).onDelete(
+      'cascade',
+    ),
+  ],
+);
+
+/**
+ * MovR's addition: what operators did (who, what, when), written in the transaction of the
+ * action itself. Keyed by the operator's city; no foreign key, so the record outlives the role.
+ */
+export const operatorActions = pgTable(
+  'operator_actions',
+  {
+    city: varchar('city').notNull(),
+    id: uuid('id').notNull(),
+    operatorId: uuid('operator_id').notNull(),
+    operatorUsername: varchar('operator_username'),
+    action: varchar('action').notNull(),
+    subject: varchar('subject').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    at: ts('at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'operator_actions_pkey', columns: [t.city, t.id] }), index('operator_actions_at').on(t.at.desc())],
+);
+
 // ---- the tables, derived ----------------------------------------------------------------------
 // Lists of tables are read off the declarations above, so a new table cannot be forgotten by the
 // code that empties, geo-partitions or snapshots every table.
@@ -293,6 +347,8 @@ export const TABLES = [
   apiTokens,
   idempotencyKeys,
   sessions,
+  operators,
+  operatorActions,
 ] as const;
 
 export type MovrTable = (typeof TABLES)[number];

@@ -41,6 +41,8 @@ export const DOMAIN_ERRORS = {
   ride_not_found: spec('not_found', 'There is no such ride.'),
   session_not_found: spec('not_found', 'There is no such session: it has ended, or it is not yours.'),
   promo_code_not_found: spec('not_found', (p: { code: string }) => `There is no promo code "${shown(p.code)}".`),
+  username_not_found: spec('not_found', (p: { username: string }) => `There is no user "${p.username}".`),
+  region_not_found: spec('not_found', 'There is no such region.'),
   // conflict
   username_taken: spec('conflict', (p: { username: string }) => `The username "${p.username}" is taken. Choose another.`),
   ride_open: spec('conflict', 'End your ride before deleting your account.'),
@@ -73,8 +75,14 @@ export const DOMAIN_ERRORS = {
   promo_code_expired: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" has expired.`),
   promo_code_not_active: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" is not valid yet.`),
   promo_code_already_added: spec('conflict', (p: { code: string }) => `You have already added the promo code "${p.code}".`),
+  promo_code_exhausted: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" has been used up.`),
+  promo_code_not_here: spec('conflict', (p: { code: string; city: string }) => `The promo code "${p.code}" does not apply in ${cityLabel(p.city)}.`),
+  promo_code_ended: spec('conflict', (p: { code: string }) => `The promo code "${p.code}" has already ended.`),
+  vehicle_lost: spec('conflict', 'This vehicle is already reported lost.'),
+  vehicle_not_lost: spec('conflict', 'This vehicle is not reported lost.'),
   // forbidden
   not_vehicle_owner: spec('forbidden', 'You can only retire your own vehicles.'),
+  not_operator: spec('forbidden', 'This part of MovR is for operators only.'),
   cross_site_request: spec('forbidden', 'Requests from other sites cannot use your MovR session. Use a bearer token.'),
   // unauthenticated
   invalid_credentials: spec('unauthenticated', 'The username or password is not right.'),

@@ -94,12 +94,19 @@ export function chargedMinutes(start: Date, end: Date): number {
  * The fare of a ride. An unknown vehicle type (data from elsewhere) is charged as a scooter, the
  * dearest type by default, rather than for free.
  */
-export function computeFare(priceList: PriceList, type: string | null, start: Date, end: Date, discountPercent = 0): Fare {
+export function computeFare(
+  priceList: PriceList,
+  type: string | null,
+  start: Date,
+  end: Date,
+  discount: number | Discount | null = 0,
+): Fare {
   const price = priceOf(priceList, type);
   const minutes = chargedMinutes(start, end);
   const fareCents = price.unlockCents + price.perMinuteCents * minutes;
-  const percent = Math.min(100, Math.max(0, discountPercent));
-  const discountCents = Math.round((fareCents * percent) / 100);
+  const given: Discount = typeof discount === 'number' ? { kind: 'percent', percent: discount } : (discount ?? { kind: 'percent', percent: 0 });
+  const percent = given.kind === 'percent' ? Math.min(100, Math.max(0, given.percent)) : 0;
+  const discountCents = discountOf(given, fareCents);
   return {
     minutes,
     unlockCents: price.unlockCents,
@@ -109,6 +116,34 @@ export function computeFare(priceList: PriceList, type: string | null, start: Da
     discountCents,
     totalCents: Math.max(0, fareCents - discountCents),
   };
+}
+
+/** What a promo code takes off: a percentage of the fare, or a fixed amount in cents. */
+export type Discount = { readonly kind: 'percent'; readonly percent: number } | { readonly kind: 'fixed'; readonly cents: number };
+
+/** The cents a discount takes off a fare: never more than the fare. */
+export function discountOf(discount: Discount, fareCents: number): number {
+  if (discount.kind === 'fixed') return Math.min(fareCents, Math.max(0, Math.round(discount.cents)));
+  const percent = Math.min(100, Math.max(0, discount.percent));
+  return Math.round((fareCents * percent) / 100);
+}
+
+/** The rules MovR writes for a discount (the percent form is the CockroachDB workload's). */
+export function rulesOf(discount: Discount): PromoRules {
+  return discount.kind === 'percent'
+    ? { type: 'percent_discount', value: `${discount.percent}%` }
+    : { type: 'fixed_discount', value: centsToDecimal(discount.cents) };
+}
+
+/** The discount of a promo code's rules, or null for rules MovR does not understand. */
+export function discountOfRules(rules: PromoRules | null | undefined): Discount | null {
+  const percent = percentDiscount(rules);
+  if (percent > 0) return { kind: 'percent', percent };
+  if (rules?.type === 'fixed_discount' && typeof rules.value === 'string' && /^\d{1,7}(\.\d{1,2})?$/.test(rules.value.trim())) {
+    const cents = decimalToCents(rules.value.trim());
+    return cents > 0 ? { kind: 'fixed', cents } : null;
+  }
+  return null;
 }
 
 /** The percent a promo code's rules take off, or 0 when they are not a percent discount. */

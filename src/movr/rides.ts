@@ -422,8 +422,9 @@ export async function endRide(
     if (ride.endTime) throw domainError('ride_already_ended');
     const start = ride.startTime ?? now;
     const end = now < start ? start : now;
-    const promo = bestPromoCode(heldPromoCodes(row.promoCodes), end);
-    const fare = computeFare(options.priceList, row.vehicleType, start, end, promo?.percentOff ?? 0);
+    const undiscounted = computeFare(options.priceList, row.vehicleType, start, end);
+    const promo = bestPromoCode(heldPromoCodes(row.promoCodes), end, { city: ride.city, fareCents: undiscounted.fareCents });
+    const fare = computeFare(options.priceList, row.vehicleType, start, end, promo?.discount ?? null);
     // A vehicle whose owner deleted their account during the ride is retired, not offered again.
     const ownerGone = row.vehicleOwnerId !== null && row.vehicleOwnerName === null;
     const [written] = await runStatement(tx, END_RIDE, [

@@ -54,6 +54,10 @@ export const BIKE_BRANDS = ['Merida', 'Fuji', 'Cervelo', 'Pinarello', 'Santa Cru
 export const RETIRED = 'retired';
 export const VEHICLE_STATUSES = ['available', 'in_use', 'lost', RETIRED] as const;
 export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
+/** Statuses of vehicles never offered to riders: lost (until found) and retired. */
+export const OUT_OF_SERVICE = ['lost', RETIRED] as const;
+/** The statuses riders can filter a city's vehicles by. */
+export const RIDER_VEHICLE_STATUSES = ['available', 'in_use'] as const;
 
 export function isVehicleType(value: string | null | undefined): value is VehicleType {
   return (VEHICLE_TYPES as readonly (string | null | undefined)[]).includes(value);
@@ -253,6 +257,74 @@ export const PromoDescription = z
 
 const DISCOUNT_RULE = 'The discount must be more than 0% and at most 100%.';
 export const PercentOff = z.number({ error: DISCOUNT_RULE }).gt(0, DISCOUNT_RULE).max(100, DISCOUNT_RULE);
+
+/** Promo campaigns (operators): the limits of their rules. */
+export const PROMO_FIXED_MAX_CENTS = 100_000;
+export const PROMO_PER_RIDER_MAX = 1000;
+export const PROMO_REDEMPTION_LIMIT_MAX = 10_000_000;
+export const PROMO_DISCOUNT_TYPES = ['percent', 'fixed'] as const;
+
+const FIXED_RULE = `A fixed discount is 1 to ${PROMO_FIXED_MAX_CENTS} cents.`;
+export const FixedOffCents = z.number({ error: FIXED_RULE }).int(FIXED_RULE).min(1, FIXED_RULE).max(PROMO_FIXED_MAX_CENTS, FIXED_RULE);
+
+const PER_RIDER_RULE = `Each rider may use a code on 1 to ${PROMO_PER_RIDER_MAX} rides.`;
+export const PerRiderLimit = z
+  .number({ error: PER_RIDER_RULE })
+  .int(PER_RIDER_RULE)
+  .min(1, PER_RIDER_RULE)
+  .max(PROMO_PER_RIDER_MAX, PER_RIDER_RULE)
+  .describe(`Rides the code discounts for each rider who redeemed it: 1 to ${PROMO_PER_RIDER_MAX}; 1 when not given.`);
+
+const REDEMPTION_RULE = `The redemption limit is 1 to ${PROMO_REDEMPTION_LIMIT_MAX} riders.`;
+export const RedemptionLimit = z
+  .number({ error: REDEMPTION_RULE })
+  .int(REDEMPTION_RULE)
+  .min(1, REDEMPTION_RULE)
+  .max(PROMO_REDEMPTION_LIMIT_MAX, REDEMPTION_RULE)
+  .describe('How many riders may redeem the code in all; null or not given: no limit.');
+
+const regionSchemas = new WeakMap<RegionMap, z.ZodType<string, string>>();
+
+/** A region of the region map. */
+export function regionSchema(regions: RegionMap): z.ZodType<string, string> {
+  let schema = regionSchemas.get(regions);
+  if (!schema) {
+    schema = z.enum(regions.regionNames as [string, ...string[]], { error: 'Choose one of the regions MovR serves.' });
+    regionSchemas.set(regions, schema);
+  }
+  return schema;
+}
+
+/** What a promo campaign is, as operators write it (the domain's names; the API maps its own). */
+export function promoCampaignSchema(regions: RegionMap) {
+  return z
+    .object({
+      code: PromoCodeName,
+      description: PromoDescription.nullish(),
+      discountType: z.enum(PROMO_DISCOUNT_TYPES, { error: 'Choose a percent or a fixed discount.' }),
+      percentOff: PercentOff.nullish(),
+      fixedOffCents: FixedOffCents.nullish(),
+      startsAt: z.instanceof(Date).optional(),
+      expiresAt: z.instanceof(Date).nullish(),
+      redemptionLimit: RedemptionLimit.nullish(),
+      perRiderLimit: PerRiderLimit.default(1),
+      cities: z.array(citySchema(regions)).max(regions.cities.length * 2).default([]),
+      regions: z.array(regionSchema(regions)).max(regions.regionNames.length * 2).default([]),
+      listed: z.boolean().default(true),
+    })
+    .superRefine((input, ctx) => {
+      const invalid = (date: Date | null | undefined) => date instanceof Date && Number.isNaN(date.getTime());
+      if (invalid(input.startsAt) || invalid(input.expiresAt) || (input.startsAt && input.expiresAt && input.expiresAt <= input.startsAt)) {
+        ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'A promo code must expire after it starts.' });
+      }
+      if (input.discountType === 'percent' && input.percentOff == null) {
+        ctx.addIssue({ code: 'custom', path: ['percentOff'], message: DISCOUNT_RULE });
+      }
+      if (input.discountType === 'fixed' && input.fixedOffCents == null) {
+        ctx.addIssue({ code: 'custom', path: ['fixedOffCents'], message: FIXED_RULE });
+      }
+    });
+}
 
 // ---- identifiers ----------------------------------------------------------------------------
 

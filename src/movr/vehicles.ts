@@ -3,7 +3,7 @@
 // The workload schema ties a vehicle's owner to the vehicle's city (vehicles (city, owner_id) →
 // users (city, id)), so owners add vehicles in their home city.
 import { randomUUID } from 'node:crypto';
-import { type SQL, and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
+import { type SQL, and, asc, count, eq, gt, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, type Executor, type Queryable, type Transaction, executorOf } from '../db/connect.ts';
 import { type LeanStatement, type TextRow, leanRows, leanStatement, placeholder, textJson, textNumber, textTimestamp } from '../db/lean.ts';
@@ -15,6 +15,7 @@ import {
   Brand,
   INVALID_PAGE_LINK,
   MAX_VEHICLES_PER_OWNER,
+  OUT_OF_SERVICE,
   type Page,
   ParkingSpot,
   Point,
@@ -80,7 +81,7 @@ type VehicleRow = {
     : (typeof vehicleColumns)[K]['_']['data'] | null;
 };
 
-function toVehicle(row: VehicleRow): Vehicle {
+export function toVehicle(row: VehicleRow): Vehicle {
   return {
     id: row.id,
     city: row.city,
@@ -97,7 +98,7 @@ function toVehicle(row: VehicleRow): Vehicle {
   };
 }
 
-function selectVehicles(db: Queryable) {
+export function selectVehicles(db: Queryable) {
   return executorOf(db)
     .select(vehicleColumns)
     .from(vehicles)
@@ -106,7 +107,8 @@ function selectVehicles(db: Queryable) {
 
 /**
  * A city's vehicles in id order, a page at a time (keyset pagination: the cursor is the last id
- * seen). Retired vehicles are left out unless asked for by status.
+ * seen): what riders are offered. Lost and retired vehicles are never listed, whatever the
+ * status asked for (operators see them in the fleet, src/movr/fleet.ts).
  */
 export async function listVehicles(db: Queryable, filter: VehicleFilter): Promise<Page<Vehicle>> {
   const limit = pageSize(filter.limit);
@@ -145,6 +147,9 @@ function vehicleFromText(fields: TextRow): Vehicle {
   });
 }
 
+/** Vehicles riders may see: neither lost nor retired (NULL, from workload data, counts as in service). */
+const offeredToRiders = or(isNull(vehicles.status), notInArray(vehicles.status, [...OUT_OF_SERVICE]));
+
 /** The lists, one statement per combination of filters (the busiest read of the site and API). */
 const listStatements = new Map<string, LeanStatement<Vehicle>>();
 
@@ -158,7 +163,7 @@ function listStatement(variant: { type: boolean; status: boolean; cursor: boolea
         const conditions: (SQL | undefined)[] = [eq(vehicles.city, placeholder('city'))];
         if (variant.type) conditions.push(eq(vehicles.type, placeholder('type')));
         if (variant.status) conditions.push(eq(vehicles.status, placeholder('status')));
-        else conditions.push(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)));
+        conditions.push(offeredToRiders);
         if (variant.cursor) conditions.push(gt(vehicles.id, placeholder('cursor')));
         return selectVehicles(db).where(and(...conditions)).orderBy(asc(vehicles.id)).limit(placeholder('limit'));
       },
@@ -416,14 +421,14 @@ export async function retireVehicle(db: Database, owner: UserRef, city: string, 
 }
 
 /**
- * How many vehicles each city has, retired ones excluded, in one GROUP BY query. Cities without
+ * How many vehicles each city offers riders (lost and retired ones excluded), in one GROUP BY query. Cities without
  * vehicles are absent from the map (read them as 0).
  */
 export async function countVehiclesByCity(db: Queryable): Promise<Map<string, number>> {
   const rows = await executorOf(db)
     .select({ city: vehicles.city, vehicles: count() })
     .from(vehicles)
-    .where(or(isNull(vehicles.status), ne(vehicles.status, RETIRED)))
+    .where(offeredToRiders)
     .groupBy(vehicles.city);
   return new Map(rows.map((row) => [row.city, row.vehicles]));
 }

@@ -24,6 +24,7 @@ import { templateFormat } from './pages/format.ts';
 import { accountPlugin } from './pages/account.ts';
 import { homePlugin } from './pages/home.ts';
 import { myVehiclesPlugin } from './pages/my-vehicles.ts';
+import { operatorPagesPlugin } from './pages/operator.ts';
 import { profilePlugin } from './pages/profile.ts';
 import { promoCodesPlugin } from './pages/promo-codes.ts';
 import { ridesPlugin } from './pages/rides.ts';
@@ -31,6 +32,7 @@ import { vehiclesPlugin } from './pages/vehicles.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { contextPlugin } from './plugins/context.ts';
 import { csrfPlugin } from './plugins/csrf.ts';
+import { operatorPlugin } from './plugins/operator.ts';
 import { pagesPlugin } from './plugins/pages.ts';
 import { protectedServerFactory, protectionPlugin } from './plugins/protection.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
@@ -170,6 +172,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   await app.register(sessionsPlugin);
   await app.register(authPlugin);
+  await app.register(operatorPlugin);
   await app.register(csrfPlugin);
   await app.register(pagesPlugin);
   await app.register(rateLimitPlugin);
@@ -184,6 +187,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(accountPlugin);
   await app.register(profilePlugin);
   await app.register(promoCodesPlugin);
+  await app.register(operatorPagesPlugin);
   // The JSON API under /api/v1, its OpenAPI document and /docs (see api/index.ts).
   await app.register(apiPlugin);
 

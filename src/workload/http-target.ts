@@ -4,12 +4,15 @@
 //
 // Riders register (POST /auth/register) and log in (POST /auth/login) before the run and send
 // their bearer token. add_user registers a new account, password hashing included, as a real
-// sign-up does. The API has no endpoint that creates promo codes, so create_promo_code is left
-// out of the mix. SQLSTATE 40001 retries happen inside the server and cannot be seen from here.
+// sign-up does. create_promo_code goes through the operators' API (POST /operator/promo-codes)
+// as an account the workload registers and makes an operator through the server's database
+// (--db); without --db it is left out of the mix. SQLSTATE 40001 retries happen inside the server and cannot be seen from here.
 // Requests go over keep-alive connections (node:http, one socket per worker).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { Database } from '../db/connect.ts';
+import { grantOperator } from '../movr/operators.ts';
 import type { RegionMap } from '../region-map.ts';
 import type { WriteOperation } from './mix.ts';
 import type { RowRandom } from './random.ts';
@@ -21,6 +24,7 @@ import {
   WorkloadConflict,
   personName,
   pointIn,
+  promoCodeValues,
   randomCodeCursor,
   streetAddress,
   vehicleValues,
@@ -36,9 +40,10 @@ interface Response {
 
 export class HttpTarget implements WorkloadTarget {
   readonly description: string;
-  readonly unsupported = new Map<WriteOperation, string>([
-    ['create_promo_code', 'the JSON API has no endpoint that creates promo codes'],
-  ]);
+  readonly unsupported = new Map<WriteOperation, string>();
+  /** The database the operator role is granted on (create_promo_code needs an operator). */
+  private readonly operatorDb: Database | undefined;
+  private operatorToken: Promise<string> | undefined;
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
@@ -46,8 +51,12 @@ export class HttpTarget implements WorkloadTarget {
   private readonly runId = randomBytes(4).toString('hex');
   private readonly regions: RegionMap;
 
-  constructor(baseUrl: string, options: { regions: RegionMap; connections?: number }) {
+  constructor(baseUrl: string, options: { regions: RegionMap; connections?: number; operatorDb?: Database | undefined }) {
     this.regions = options.regions;
+    this.operatorDb = options.operatorDb;
+    if (!this.operatorDb) {
+      this.unsupported.set('create_promo_code', 'creating promo codes needs an operator: pass --db with the server’s database');
+    }
     this.base = new URL(baseUrl);
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
       throw new Error(`--target must be an http:// or https:// URL, got "${baseUrl}"`);
@@ -132,8 +141,39 @@ export class HttpTarget implements WorkloadTarget {
     await this.call('GET', `${API}/vehicles?city=${encodeURIComponent(city)}`);
   }
 
-  async createPromoCode(): Promise<void> {
-    throw new Error('create_promo_code is not available over HTTP');
+  /** The token of the workload's operator account: registered, granted and logged in once. */
+  private operator(rng: RowRandom): Promise<string> {
+    this.operatorToken ??= (async () => {
+      const db = this.operatorDb;
+      if (!db) throw new Error('create_promo_code needs --db');
+      const city = this.regions.cities[0]?.name ?? 'new york';
+      const credentials = await this.register(city, 'operator', rng);
+      await grantOperator(db, credentials.username);
+      const login = (await this.call('POST', `${API}/auth/login`, credentials)) as { token: string };
+      return login.token;
+    })();
+    // A failed set-up is tried again by the next create_promo_code.
+    this.operatorToken.catch(() => {
+      this.operatorToken = undefined;
+    });
+    return this.operatorToken;
+  }
+
+  async createPromoCode(rng: RowRandom): Promise<void> {
+    const token = await this.operator(rng);
+    const label = `${Date.now().toString(36)}${rng.int(2 ** 31).toString(36)}`;
+    const values = promoCodeValues(rng, label);
+    await this.call(
+      'POST',
+      `${API}/operator/promo-codes`,
+      {
+        code: values.code,
+        description: values.description,
+        percent_off: values.percentOff,
+        expires_at: new Date(Date.now() + values.validDays * 86_400_000).toISOString(),
+      },
+      token,
+    );
   }
 
   async applyPromoCode(rider: Rider, rng: RowRandom): Promise<boolean> {

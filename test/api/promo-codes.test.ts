@@ -56,6 +56,8 @@ describeEachDatabase(
           expiration_time: expect.any(String),
           rules: { type: 'percent_discount', value: '5%' },
           percent_off: 5,
+          amount_off_cents: null,
+          per_rider_limit: null,
         });
         const odd = (await client.get('/api/v1/promo-codes?cursor=FOREVER&limit=1')).body.items[0];
         expect(odd).toMatchObject({ code: 'ODD-RULES', rules: { type: 'free_ride', value: 'yes' }, percent_off: 0 });

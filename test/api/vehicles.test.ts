@@ -33,10 +33,10 @@ describeEachDatabase(
     });
 
     describe('GET /vehicles', () => {
-      it('a city’s vehicles in id order, retired ones left out, with next_cursor', async () => {
+      it('a city’s vehicles in id order, lost and retired ones left out, with next_cursor', async () => {
         const response = await anonymous.get('/api/v1/vehicles?city=washington%20dc&limit=100');
         expect(response.status).toBe(200);
-        const listed = dc.filter((v) => v.status !== 'retired');
+        const listed = dc.filter((v) => v.status !== 'retired' && v.status !== 'lost');
         expect(response.body.items.map((v: { id: string }) => v.id)).toEqual(listed.map((v) => v.id));
         expect(response.body.next_cursor).toBeNull();
         expect(response.body.items[0]).toEqual({
@@ -66,16 +66,18 @@ describeEachDatabase(
           if (response.body.next_cursor === null) break;
           url = `/api/v1/vehicles?city=washington%20dc&limit=7&cursor=${encodeURIComponent(response.body.next_cursor)}`;
         }
-        expect(seen).toEqual(dc.filter((v) => v.status !== 'retired').map((v) => v.id));
+        expect(seen).toEqual(dc.filter((v) => v.status !== 'retired' && v.status !== 'lost').map((v) => v.id));
       });
 
-      it('filters by status and type; status=retired lists retired ones', async () => {
+      it('filters by status and type; status=lost or retired is refused (never listed to riders)', async () => {
         const bikes = await anonymous.get('/api/v1/vehicles?city=washington%20dc&type=bike&status=available&limit=100');
         expect(bikes.body.items.map((v: { id: string }) => v.id)).toEqual(
           dc.filter((v) => v.type === 'bike' && v.status === 'available').map((v) => v.id),
         );
-        const retired = await anonymous.get('/api/v1/vehicles?city=washington%20dc&status=retired&limit=100');
-        expect(retired.body.items.map((v: { id: string }) => v.id)).toEqual(dc.filter((v) => v.status === 'retired').map((v) => v.id));
+        for (const status of ['retired', 'lost']) {
+          const refused = await anonymous.get(`/api/v1/vehicles?city=washington%20dc&status=${status}&limit=100`);
+          expect(refused.status).toBe(400);
+        }
       });
 
       it('404 city_not_found for an unknown city; 400 for a missing city, bad limit, status, type or cursor', async () => {

@@ -19,10 +19,13 @@ const tables: PgTable[] = [
   schema.apiTokens,
   schema.idempotencyKeys,
   schema.sessions,
+  schema.operators,
+  schema.operatorActions,
 ];
 
 function dataTypeOf(sqlType: string): string {
   const t = sqlType.toLowerCase();
+  if (t.endsWith('[]')) return 'ARRAY';
   if (t.startsWith('timestamp')) return 'timestamp without time zone';
   if (t.startsWith('varchar')) return 'character varying';
   if (t.startsWith('numeric')) return 'numeric';
@@ -74,7 +77,7 @@ describeEachDatabase('migrations', (t) => {
         checked++;
       }
     }
-    expect(checked).toBe(79); // 38 workload columns, then ours: 2 vehicles (lat, long), 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys, 8 sessions
+    expect(checked).toBe(96); // 38 workload columns, then ours: 2 vehicles (lat, long), 5 user_credentials, 12 ride_receipts, 6 api_tokens, 8 idempotency_keys, 8 sessions, 6 promo_codes, 3 operators, 8 operator_actions
   });
 
   describe('constraints', () => {

@@ -327,6 +327,7 @@ describeEachDatabase('geo-partitioning against a migrated database', (t) => {
     expect(rows.filter((r) => !r.is_primary && r.first_column !== 'city' && r.first_column !== 'vehicle_city').map((r) => r.index_name)).toEqual([
       'api_tokens_expires_at',
       'idempotency_keys_expires_at',
+      'operator_actions_at',
       'sessions_expires_at',
       'user_credentials_username_key',
     ]);
@@ -552,8 +553,8 @@ describe('movr db regions --apply (on a simulated CockroachDB)', () => {
     expect(ddl).toEqual(expected);
     expect(first).toEqual({ applied: expected.length, alreadyDone: 0 });
     expect(lines).toHaveLength(expected.length);
-    expect(lines[0]).toMatch(/^\[1\/25\] ALTER DATABASE movr SET PRIMARY REGION "us-east1": done in \d+\.\d s$/);
-    expect(lines[5]).toMatch(/^\[6\/25\] ALTER TABLE users ADD COLUMN IF NOT EXISTS crdb_region .*\.\.\.: done in/);
+    expect(lines[0]).toMatch(/^\[1\/29\] ALTER DATABASE movr SET PRIMARY REGION "us-east1": done in \d+\.\d s$/);
+    expect(lines[5]).toMatch(/^\[6\/29\] ALTER TABLE users ADD COLUMN IF NOT EXISTS crdb_region .*\.\.\.: done in/);
     expect(state).toMatchObject({ primary: 'us-east1', regions: ['us-east1', 'us-west1', 'europe-west1'], survival: 'zone' });
     expect(state.localities.get('users')).toBe('REGIONAL BY ROW');
     expect(state.localities.get('promo_codes')).toBe('GLOBAL');
@@ -581,13 +582,13 @@ describe('movr db regions --apply (on a simulated CockroachDB)', () => {
     const lines: string[] = [];
     const report = await applyRegions(db, options, (line) => lines.push(line));
     expect(report.alreadyDone).toBe(1);
-    expect(lines).toContain('[5/25] ALTER TABLE promo_codes SET LOCALITY GLOBAL: already done (table "promo_codes" is already GLOBAL)');
+    expect(lines).toContain('[5/29] ALTER TABLE promo_codes SET LOCALITY GLOBAL: already done (table "promo_codes" is already GLOBAL)');
   });
 
   it('stops at the first statement that fails, naming it', async () => {
     const { db, ddl } = fakeCockroach({ failWith: { match: /vehicles SET LOCALITY/, message: 'boom' } });
     await expect(applyRegions(db, options, () => {})).rejects.toThrow(
-      '[9/25] ALTER TABLE vehicles SET LOCALITY REGIONAL BY ROW AS crdb_region failed: boom',
+      '[9/29] ALTER TABLE vehicles SET LOCALITY REGIONAL BY ROW AS crdb_region failed: boom',
     );
     expect(ddl.at(-1)).toBe('ALTER TABLE vehicles SET LOCALITY REGIONAL BY ROW AS crdb_region');
   });
@@ -710,10 +711,10 @@ describe('the movr db regions command', () => {
     expect(result.out).toMatch(
       /^Geo-partitioning movr at postgresql:\/\/root@localhost:26257\/movr\?sslmode=disable \(regional-by-row, survive zone failure\)\n/,
     );
-    expect(result.out).toContain('[23/25] ALTER TABLE idempotency_keys SET LOCALITY REGIONAL BY ROW AS crdb_region: done in');
-    expect(result.out).toMatch(/Done: 25 statements applied, 0 already done\.\n$/);
+    expect(result.out).toContain('[29/29] ALTER TABLE operator_actions SET LOCALITY REGIONAL BY ROW AS crdb_region: done in');
+    expect(result.out).toMatch(/Done: 29 statements applied, 0 already done\.\n$/);
     const again = await run(['--apply'], DEFAULT_REGION_MAP, db);
-    expect(again.out).toMatch(/Done: 0 statements applied, 25 already done\.\n$/);
+    expect(again.out).toMatch(/Done: 0 statements applied, 29 already done\.\n$/);
     const other = await run(['--apply', '--database', 'other'], DEFAULT_REGION_MAP, db);
     expect(other.code).toBe(2);
     expect(other.err).toContain('--database other is not the database of the connection (movr)');

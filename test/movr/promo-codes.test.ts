@@ -72,6 +72,13 @@ describeEachDatabase('promo codes', (t) => {
         expirationTime: at(DAY),
         rules: { type: 'percent_discount', value: '15%' },
         percentOff: 15,
+        discount: { kind: 'percent', percent: 15 },
+        redemptionLimit: null,
+        redemptions: 0,
+        perRiderLimit: null,
+        cities: null,
+        regions: null,
+        listed: true,
       });
     });
 
@@ -133,6 +140,13 @@ describeEachDatabase('promo codes', (t) => {
         expirationTime: at(DAY),
         rules: { type: 'percent_discount', value: '15%' },
         percentOff: 15,
+        discount: { kind: 'percent', percent: 15 },
+        redemptionLimit: null,
+        redemptions: 0,
+        perRiderLimit: null,
+        cities: null,
+        regions: null,
+        listed: true,
         addedAt: NOW,
         usageCount: 0,
         expired: false,

@@ -166,6 +166,8 @@ describeEachDatabase('initWorkload', (t) => {
       api_tokens: 0,
       idempotency_keys: 0,
       sessions: 0,
+      operators: 0,
+      operator_actions: 0,
     };
     expect(await tableCounts(t.db)).toEqual(expected);
     expect(result.rows).toEqual(expected);

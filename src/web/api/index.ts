@@ -37,6 +37,7 @@ import { authRoutes } from './auth.ts';
 import { citiesRoutes } from './cities.ts';
 import { MalformedJsonError } from './common.ts';
 import { meRoutes } from './me.ts';
+import { operatorRoutes } from './operator.ts';
 import { promoCodesRoutes } from './promo-codes.ts';
 import { ridesRoutes } from './rides.ts';
 import { responses } from './schemas.ts';
@@ -230,6 +231,7 @@ const apiV1: FastifyPluginAsync = async (app) => {
   await app.register(vehiclesRoutes);
   await app.register(ridesRoutes);
   await app.register(promoCodesRoutes);
+  await app.register(operatorRoutes);
 };
 
 const REF_PREFIX = '#/components/schemas/';
@@ -313,6 +315,7 @@ export const apiPlugin: FastifyPluginAsync = async (app) => {
         { name: 'vehicles', description: 'Vehicles to ride, and your own' },
         { name: 'rides', description: 'Starting, tracking and ending rides' },
         { name: 'promo-codes', description: 'Discounts' },
+        { name: 'operator', description: 'Running the platform: promo campaigns, the fleet, the numbers (operators only: 403 `not_operator` for everyone else)' },
         { name: 'meta', description: 'About the API itself' },
       ],
       components: {

@@ -8,7 +8,7 @@ import { addPromoCode, listActivePromoCodes, listUserPromoCodes } from '../../mo
 import { SECURED, callerOf, withApiFieldNames } from './common.ts';
 import {
   AddPromoCodeBody,
-  PageQuery,
+  PromoCodeQuery,
   PromoCodePage,
   UserPromoCodeEnvelope,
   UserPromoCodeList,
@@ -26,15 +26,15 @@ export const promoCodesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['promo-codes'],
         summary: 'Active promo codes',
         description:
-          'Codes that can be used now, in code order, a page at a time. With MOVR_FOLLOWER_READS=1 on CockroachDB the ' +
+          'Listed codes that can be used now, in code order, a page at a time; with `city`, only those that apply there. With MOVR_FOLLOWER_READS=1 on CockroachDB the ' +
           'list may be a few seconds stale (follower reads).',
-        querystring: PageQuery,
+        querystring: PromoCodeQuery,
         response: responses({ 200: PromoCodePage.describe('A page of promo codes.') }),
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
-      const result = await listActivePromoCodes(db, { limit, cursor, asOf: app.staleReads });
+      const { limit, cursor, city } = request.query;
+      const result = await listActivePromoCodes(db, { limit, cursor, city, asOf: app.staleReads });
       return { items: result.items.map(toApiPromoCode), next_cursor: result.nextCursor };
     },
   );

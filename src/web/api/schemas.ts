@@ -29,6 +29,7 @@ import {
   PersonName,
   PointText,
   PromoCodeEntry,
+  RIDER_VEHICLE_STATUSES,
   Username,
   VEHICLE_STATUSES,
   VEHICLE_TYPES,
@@ -327,7 +328,7 @@ export const VehiclePage = page(ListedVehicleSchema, 'VehiclePage');
 
 export const VehicleQuery = PageQuery.extend({
   city: CityInput().describe('The city whose vehicles to list.'),
-  status: z.enum(VEHICLE_STATUSES).optional().describe('Only vehicles with this status; retired vehicles are left out unless asked for.'),
+  status: z.enum(RIDER_VEHICLE_STATUSES).optional().describe('Only vehicles with this status (lost and retired vehicles are never listed).'),
   type: z.enum(VEHICLE_TYPES).optional().describe('Only vehicles of this type.'),
   near: PointText.optional().describe(
     'A point as `lat,long`: the city’s available vehicles nearest to it first, each with `distance_m`, ' +
@@ -499,7 +500,9 @@ const promoFields = {
   creation_time: DateTime.nullable(),
   expiration_time: DateTime.nullable().describe('Null: never expires.'),
   rules: PromoRulesSchema.nullable(),
-  percent_off: z.number().describe('The percent a ride’s fare is reduced by (0 for rules MovR does not understand).'),
+  percent_off: z.number().describe('The percent a ride’s fare is reduced by (0 for fixed discounts and rules MovR does not understand).'),
+  amount_off_cents: z.number().int().nullable().describe('A fixed discount in cents; null for percent discounts.'),
+  per_rider_limit: z.number().int().nullable().describe('Rides it discounts per rider; null: every ride.'),
 };
 
 export const PromoCodeSchema = z.object(promoFields).meta({ id: 'PromoCode' });
@@ -527,6 +530,8 @@ export function toApiPromoCode(promo: PromoCode): z.output<typeof PromoCodeSchem
     expiration_time: iso(promo.expirationTime),
     rules: toApiRules(promo.rules),
     percent_off: promo.percentOff,
+    amount_off_cents: promo.discount?.kind === 'fixed' ? promo.discount.cents : null,
+    per_rider_limit: promo.perRiderLimit,
   };
 }
 
@@ -540,6 +545,9 @@ export function toApiUserPromoCode(promo: UserPromoCode): z.output<typeof UserPr
 }
 
 export const PromoCodePage = page(PromoCodeSchema, 'PromoCodePage');
+export const PromoCodeQuery = PageQuery.extend({
+  city: CityInput().optional().describe('Only codes that apply in this city.'),
+});
 export const UserPromoCodeList = z.object({ items: z.array(UserPromoCodeSchema) }).meta({ id: 'UserPromoCodeList' });
 export const UserPromoCodeEnvelope = z.object({ promo_code: UserPromoCodeSchema });
 

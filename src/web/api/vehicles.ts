@@ -36,7 +36,8 @@ export const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['vehicles'],
         summary: 'A city’s vehicles',
         description:
-          'In id order, a page at a time. Retired vehicles are left out unless `status=retired` asks for them. ' +
+          'In id order, a page at a time: the vehicles offered to riders. Lost and retired vehicles are never listed ' +
+          '(operators see them in the fleet, `GET /operator/fleet/{city}/vehicles`). ' +
           'With `near=lat,long`: the available vehicles nearest to that point first, with `distance_m`.',
         querystring: VehicleQuery,
         response: responses({ 200: VehiclePage.describe('A page of vehicles.') }, [404]),

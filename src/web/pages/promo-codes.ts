@@ -9,6 +9,7 @@ import { DEFAULT_PAGE_SIZE } from '../../movr/rules.ts';
 import { STATUS_BY_DOMAIN_KIND } from '../errors.ts';
 import { requireUser, userOf } from '../plugins/auth.ts';
 import { type FormErrors, NO_FORM_ERRORS, formErrors } from '../forms.ts';
+import { formatMoney } from './format.ts';
 
 export const PROMO_PAGE_SIZE = DEFAULT_PAGE_SIZE;
 const PROMO_PATH = '/promo-codes';
@@ -28,9 +29,13 @@ function pagePath(cursor: string | undefined): string {
   return cursor ? `${PROMO_PATH}?cursor=${encodeURIComponent(cursor)}` : PROMO_PATH;
 }
 
-/** '25% off'; codes whose rules MovR does not understand give no discount. */
-export function discountLabel(promo: Pick<PromoCode, 'percentOff'>): string {
-  return promo.percentOff > 0 ? `${promo.percentOff.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off` : 'No discount';
+/** '25% off', '$2.50 off'; codes whose rules MovR does not understand give no discount. */
+export function discountLabel(promo: Pick<PromoCode, 'discount'>): string {
+  const discount = promo.discount;
+  if (!discount) return 'No discount';
+  return discount.kind === 'percent'
+    ? `${discount.percent.toLocaleString('en-US', { maximumFractionDigits: 2 })}% off`
+    : `${formatMoney(discount.cents)} off`;
 }
 
 export const promoCodesPlugin: FastifyPluginAsyncZod = async (app) => {
@@ -45,7 +50,8 @@ export const promoCodesPlugin: FastifyPluginAsyncZod = async (app) => {
     const user = request.currentUser;
     const now = new Date();
     const [active, mine] = await Promise.all([
-      listActivePromoCodes(db, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now, asOf }),
+      // A rider sees the listed codes that apply in their city.
+      listActivePromoCodes(db, { cursor: options.cursor, limit: PROMO_PAGE_SIZE, now, asOf, city: user?.city }),
       user ? listUserPromoCodes(db, user, { now }) : Promise.resolve([] as UserPromoCode[]),
     ]);
     const added = new Set(mine.map((promo) => promo.code));
@@ -72,7 +78,7 @@ export const promoCodesPlugin: FastifyPluginAsyncZod = async (app) => {
     const { code, cursor } = request.body;
     try {
       const promo = await addPromoCode(db, user, code);
-      const discount = promo.percentOff > 0 ? ` You get ${discountLabel(promo)} your rides while it is valid.` : '';
+      const discount = promo.discount ? ` You get ${discountLabel(promo)} your rides while it is valid.` : '';
       return reply.flash('success', `Promo code ${promo.code} added.${discount}`).redirect(pagePath(cursor), 303);
     } catch (error) {
       // A deleted account is the error handler's (it ends the session).

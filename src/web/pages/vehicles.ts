@@ -11,7 +11,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConflictError, ValidationError, domainError, isDomainError } from '../../movr/errors.ts';
-import { VEHICLE_TYPES, type VehicleType } from '../../movr/rules.ts';
+import { RIDER_VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleType } from '../../movr/rules.ts';
 import { findOpenRide, findOpenRideRef, startRide } from '../../movr/rides.ts';
 import { type NearbyVehicle, type Vehicle, getVehicle, listVehicles, listVehiclesNear } from '../../movr/vehicles.ts';
 import { type PriceList, priceOf } from '../../movr/pricing.ts';
@@ -25,8 +25,8 @@ import { cityOr404, idOr404 } from '../lookups.ts';
 import { loginPath, requireUser, userOf } from '../plugins/auth.ts';
 import { cityLabel, cityVehiclesPath, formatMoney, vehicleStatusLabel, vehicleTypeLabel } from './format.ts';
 
-/** The statuses a visitor can filter the list by (retired vehicles are never listed). */
-export const LISTED_STATUSES = ['available', 'in_use', 'lost'] as const;
+/** The statuses a visitor can filter the list by (lost and retired vehicles are never listed). */
+export const LISTED_STATUSES = RIDER_VEHICLE_STATUSES;
 
 /** The path of a ride's page (the open ride, or its receipt once ended). */
 export function ridePath(city: string, id: string): string {

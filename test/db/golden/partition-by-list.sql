@@ -67,6 +67,11 @@ ALTER INDEX rides@rides_rider_start_time PARTITION BY LIST (city) (
   PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
   PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
 );
+ALTER INDEX rides@rides_city_end_time PARTITION BY LIST (city) (
+  PARTITION us_east1 VALUES IN ('new york', 'boston', 'washington dc'),
+  PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
+  PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
+);
 ALTER PARTITION us_east1 OF INDEX rides@* CONFIGURE ZONE USING constraints = '[+region=us-east1]';
 ALTER PARTITION us_west1 OF INDEX rides@* CONFIGURE ZONE USING constraints = '[+region=us-west1]';
 ALTER PARTITION europe_west1 OF INDEX rides@* CONFIGURE ZONE USING constraints = '[+region=europe-west1]';
@@ -133,6 +138,24 @@ ALTER TABLE sessions PARTITION BY LIST (city) (
 ALTER PARTITION us_east1 OF INDEX sessions@* CONFIGURE ZONE USING constraints = '[+region=us-east1]';
 ALTER PARTITION us_west1 OF INDEX sessions@* CONFIGURE ZONE USING constraints = '[+region=us-west1]';
 ALTER PARTITION europe_west1 OF INDEX sessions@* CONFIGURE ZONE USING constraints = '[+region=europe-west1]';
+
+ALTER TABLE operators PARTITION BY LIST (city) (
+  PARTITION us_east1 VALUES IN ('new york', 'boston', 'washington dc'),
+  PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
+  PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
+);
+ALTER PARTITION us_east1 OF INDEX operators@* CONFIGURE ZONE USING constraints = '[+region=us-east1]';
+ALTER PARTITION us_west1 OF INDEX operators@* CONFIGURE ZONE USING constraints = '[+region=us-west1]';
+ALTER PARTITION europe_west1 OF INDEX operators@* CONFIGURE ZONE USING constraints = '[+region=europe-west1]';
+
+ALTER TABLE operator_actions PARTITION BY LIST (city) (
+  PARTITION us_east1 VALUES IN ('new york', 'boston', 'washington dc'),
+  PARTITION us_west1 VALUES IN ('san francisco', 'seattle', 'los angeles'),
+  PARTITION europe_west1 VALUES IN ('amsterdam', 'paris', 'rome')
+);
+ALTER PARTITION us_east1 OF INDEX operator_actions@* CONFIGURE ZONE USING constraints = '[+region=us-east1]';
+ALTER PARTITION us_west1 OF INDEX operator_actions@* CONFIGURE ZONE USING constraints = '[+region=us-west1]';
+ALTER PARTITION europe_west1 OF INDEX operator_actions@* CONFIGURE ZONE USING constraints = '[+region=europe-west1]';
 
 ALTER TABLE promo_codes CONFIGURE ZONE USING num_replicas = 3, constraints = '{"+region=us-east1": 1}', lease_preferences = '[[+region=us-east1]]';
 CREATE INDEX IF NOT EXISTS promo_codes_idx_us_west1 ON promo_codes (code) STORING (description, creation_time, expiration_time, rules);

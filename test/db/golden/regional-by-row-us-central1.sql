@@ -127,3 +127,25 @@ ALTER TABLE sessions ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_region N
   END
 ) STORED;
 ALTER TABLE sessions SET LOCALITY REGIONAL BY ROW AS crdb_region;
+
+ALTER TABLE operators ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_region NOT VISIBLE NOT NULL AS (
+  CASE
+    WHEN city IN ('new york', 'boston', 'washington dc') THEN 'us-east1'
+    WHEN city IN ('san francisco', 'seattle', 'los angeles') THEN 'us-west1'
+    WHEN city IN ('amsterdam', 'paris', 'rome') THEN 'europe-west1'
+    WHEN city IN ('chicago', 'detroit', 'minneapolis') THEN 'us-central1'
+    ELSE 'us-east1'
+  END
+) STORED;
+ALTER TABLE operators SET LOCALITY REGIONAL BY ROW AS crdb_region;
+
+ALTER TABLE operator_actions ADD COLUMN IF NOT EXISTS crdb_region crdb_internal_region NOT VISIBLE NOT NULL AS (
+  CASE
+    WHEN city IN ('new york', 'boston', 'washington dc') THEN 'us-east1'
+    WHEN city IN ('san francisco', 'seattle', 'los angeles') THEN 'us-west1'
+    WHEN city IN ('amsterdam', 'paris', 'rome') THEN 'europe-west1'
+    WHEN city IN ('chicago', 'detroit', 'minneapolis') THEN 'us-central1'
+    ELSE 'us-east1'
+  END
+) STORED;
+ALTER TABLE operator_actions SET LOCALITY REGIONAL BY ROW AS crdb_region;
