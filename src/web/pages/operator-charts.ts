@@ -40,11 +40,11 @@ function seriesChart(figures: Dashboard, id: string, title: string, name: string
   return { id, title, svg: barChart(options), table: barChartTable(options) };
 }
 
-/** The charts of a dashboard. */
-export function dashboardCharts(figures: Dashboard): PageChart[] {
+/** The charts of a dashboard; money in `currency` (the region's). */
+export function dashboardCharts(figures: Dashboard, currency: string): PageChart[] {
   const per = figures.bucket === 'hour' ? 'hour' : 'day';
   const charts = [
-    seriesChart(figures, 'chart-revenue', `Revenue per ${per}`, 'revenue', 'USD', (p) => p.revenueCents / 100),
+    seriesChart(figures, 'chart-revenue', `Revenue per ${per}`, 'revenue', currency, (p) => p.revenueCents / 100),
     seriesChart(figures, 'chart-rides', `Rides per ${per}`, 'rides', undefined, (p) => p.rides),
   ];
   if (figures.scope.kind === 'region') {
@@ -55,7 +55,7 @@ export function dashboardCharts(figures: Dashboard): PageChart[] {
       categories: figures.byCity.map((row) => cityLabel(row.city)),
       series: [{ name: 'revenue', values: figures.byCity.map((row) => row.revenueCents / 100) }],
       x: { label: 'city' },
-      y: { label: 'revenue', unit: 'USD' },
+      y: { label: 'revenue', unit: currency },
     };
     charts.push({ id: 'chart-cities', title: 'Revenue per city', svg: barChart(options), table: barChartTable(options) });
   }

@@ -189,6 +189,7 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
     const scopeQuery = scope.kind === 'city' ? { city: scope.city } : { region: scope.region };
     const periodQuery = { from: dayText(figures.period.from), to: dayText(lastDay) };
     const title = scope.kind === 'city' ? cityLabel(scope.city) : regionLabel(scope.region);
+    const currency = currencyOfScope(regions, scope);
     return reply.page('operator-dashboard', {
       ...base,
       title: `Dashboard: ${title}`,
@@ -198,7 +199,8 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
       scope,
       figures,
       problem,
-      charts: dashboardCharts(figures),
+      currency,
+      charts: dashboardCharts(figures, currency),
       values: { scope: scope.kind === 'city' ? `city:${scope.city}` : `region:${scope.region}`, ...periodQuery, bucket: figures.bucket },
       scopes: regions.regions.map((region) => ({
         region: region.region,
@@ -210,6 +212,12 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
       fleetHref: (city: string) => `${FLEET_PATH}/${encodeURIComponent(city)}`,
     });
   });
+
+  /** What a dashboard's money is in: a region charges in one currency, and so each of its cities. */
+  function currencyOfScope(map: typeof regions, scope: { kind: 'city'; city: string } | { kind: 'region'; region: string }): string {
+    if (scope.kind === 'city') return map.currencyOf(scope.city);
+    return map.regions.find((r) => r.region === scope.region)?.currency ?? map.currencyOf('');
+  }
 
   // The scope picker sends one "scope" field (region:x or city:y): turned into the query above.
   app.get('/operator/dashboard/go', { schema: { querystring: z.object({ scope: optionalText, from: optionalText, to: optionalText, bucket: optionalText }) } }, async (request, reply) => {
@@ -237,10 +245,11 @@ export const operatorPagesPlugin: FastifyPluginAsyncZod = async (app) => {
         money(ride.discountCents),
         ride.promoCode ?? '',
         money(ride.revenueCents),
+        regions.currencyOf(ride.city),
       ]),
       {
         header: true,
-        columns: ['city', 'ride_id', 'vehicle_id', 'vehicle_type', 'rider_id', 'start_time', 'end_time', 'minutes', 'fare', 'discount', 'promo_code', 'revenue'],
+        columns: ['city', 'ride_id', 'vehicle_id', 'vehicle_type', 'rider_id', 'start_time', 'end_time', 'minutes', 'fare', 'discount', 'promo_code', 'revenue', 'currency'],
       },
     );
     const name = scope.kind === 'city' ? scope.city.replace(/\s+/g, '-') : scope.region;
