@@ -88,9 +88,15 @@ describeEachDatabase('operator pages', (t) => {
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="movr-rides-us-east1-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv"$/);
     const lines = csv.body.trim().split('\n');
-    expect(lines[0]).toBe('city,ride_id,vehicle_id,vehicle_type,rider_id,start_time,end_time,minutes,fare,discount,promo_code,revenue');
+    expect(lines[0]).toBe('city,ride_id,vehicle_id,vehicle_type,rider_id,start_time,end_time,minutes,fare,discount,promo_code,revenue,currency');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`boston,${ride.id},`);
+    expect(lines[1]).toMatch(/,USD$/);
+    // Europe's money is in euros: the figures and the charts' units.
+    const europe = await operator.get('/operator/dashboard?region=europe-west1');
+    expect(europe.body).toMatch(/data-stat="revenue">€0\.00</);
+    expect(europe.body).toContain('revenue (EUR)');
+    expect(europe.body).not.toContain('revenue (USD)');
     const bad = await operator.get('/operator/dashboard?city=boston&from=2020-01-01&to=2026-01-01');
     expect(bad.statusCode).toBe(200);
     expect(bad.body).toContain('A period is at most 92 days.');
