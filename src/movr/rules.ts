@@ -58,6 +58,9 @@ export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
 export const OUT_OF_SERVICE = ['lost', RETIRED] as const;
 /** The statuses riders can filter a city's vehicles by. */
 export const RIDER_VEHICLE_STATUSES = ['available', 'in_use'] as const;
+export const RiderVehicleStatus = z.enum(RIDER_VEHICLE_STATUSES, {
+  error: `Status must be one of ${RIDER_VEHICLE_STATUSES.join(', ')}: lost and retired vehicles are never listed.`,
+});
 
 export function isVehicleType(value: string | null | undefined): value is VehicleType {
   return (VEHICLE_TYPES as readonly (string | null | undefined)[]).includes(value);

@@ -49,7 +49,8 @@ describeEachDatabase('API: positions, near me, currencies', (t) => {
         ['near=52.3,4.9,1', 'near', /latitude,longitude/],
         ['near=95,4.9', 'near', /Latitude must be between -90 and 90/],
         ['near=52.3,4.9&cursor=00000000-0000-4000-8000-000000000000', 'cursor', /one page/],
-        ['near=52.3,4.9&status=lost', 'status', /available vehicles only/],
+        ['near=52.3,4.9&status=in_use', 'status', /available vehicles only/],
+        ['near=52.3,4.9&status=lost', 'status', /lost and retired vehicles are never listed/],
       ] as const) {
         const response = await anonymous.get(`/api/v1/vehicles?city=amsterdam&${query}`);
         expect(response.status, query).toBe(400);

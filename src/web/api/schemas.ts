@@ -29,7 +29,7 @@ import {
   PersonName,
   PointText,
   PromoCodeEntry,
-  RIDER_VEHICLE_STATUSES,
+  RiderVehicleStatus,
   Username,
   VEHICLE_STATUSES,
   VEHICLE_TYPES,
@@ -328,7 +328,7 @@ export const VehiclePage = page(ListedVehicleSchema, 'VehiclePage');
 
 export const VehicleQuery = PageQuery.extend({
   city: CityInput().describe('The city whose vehicles to list.'),
-  status: z.enum(RIDER_VEHICLE_STATUSES).optional().describe('Only vehicles with this status (lost and retired vehicles are never listed).'),
+  status: RiderVehicleStatus.optional().describe('Only vehicles with this status (lost and retired vehicles are never listed).'),
   type: z.enum(VEHICLE_TYPES).optional().describe('Only vehicles of this type.'),
   near: PointText.optional().describe(
     'A point as `lat,long`: the city’s available vehicles nearest to it first, each with `distance_m`, ' +
