@@ -128,12 +128,15 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
 }
 
 function transactionSettings(kind: DatabaseKind, options: OpenOptions): TransactionSettings {
+  const injectRetryErrors = options.injectRetryErrors ?? 0;
   return {
-    maxAttempts: options.transactionMaxAttempts ?? 10,
+    // Injected errors take from the first INJECTED_ATTEMPTS attempts only: those are added to
+    // the budget, so that real conflicts keep the attempts they have without injection.
+    maxAttempts: (options.transactionMaxAttempts ?? 10) + (injectRetryErrors > 0 ? INJECTED_ATTEMPTS : 0),
     baseDelayMs: 5,
     maxDelayMs: 1000,
     savepointProtocol: options.savepointProtocol ?? kind === 'cockroachdb',
-    injectRetryErrors: options.injectRetryErrors ?? 0,
+    injectRetryErrors,
   };
 }
 

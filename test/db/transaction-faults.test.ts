@@ -60,6 +60,24 @@ describeEachDatabase(
   { kinds: ['pglite', 'postgres'] },
 );
 
+describeEachDatabase(
+  'a database opened with injected retry errors',
+  (t) => {
+    it('adds the injected attempts to the budget: real conflicts keep the attempts they had', async () => {
+      // Every statement of the first INJECTED_ATTEMPTS attempts fails; a budget of 2 would be
+      // spent by injection alone, so the database grants 2 + INJECTED_ATTEMPTS.
+      let runs = 0;
+      await runTransaction(t.db, 'injected-budget', async (tx) => {
+        runs++;
+        await tx.execute(sql`SELECT 1`);
+      });
+      expect(runs).toBe(INJECTED_ATTEMPTS + 1);
+      expect(t.db.transactionStats.get('injected-budget').retries).toBe(INJECTED_ATTEMPTS);
+    });
+  },
+  { kinds: ['pglite', 'postgres'], open: { injectRetryErrors: 1, transactionMaxAttempts: 2 } },
+);
+
 /**
  * A database whose connection fails on purpose, at a chosen point of each attempt: the runner's
  * decisions are about when a failure happened, which a healthy server cannot be made to show.
